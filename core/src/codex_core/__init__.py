@@ -1,0 +1,47 @@
+"""codex-core: run coding-agent pipelines on a repository, leave an auditable, resumable record.
+
+This module stays cheap to import (``codex-core --version`` and ``status`` must not pay for trio):
+the public API is re-exported lazily. See ``docs/api.md`` for what each name does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it; imported on first attribute access.
+_EXPORTS = {
+    "StageSpec": "codex_core.pipeline",
+    "Pipeline": "codex_core.pipeline",
+    "StageContext": "codex_core.stage_api",
+    "StageOutcome": "codex_core.stage_api",
+    "CommandResult": "codex_core.stage_api",
+    "StageKind": "codex_core.stage_api",
+    "Adapter": "codex_core.adapter_api",
+    "Veto": "codex_core.hookspecs",
+    "hookimpl": "codex_core.hookspecs",
+    "Manifest": "codex_core.model",
+    "CommandRecord": "codex_core.model",
+    "write_atomic": "codex_core.atomic",
+    "append_line": "codex_core.atomic",
+    "contained_path": "codex_core.paths",
+    "is_contained": "codex_core.paths",
+    "validate_id": "codex_core.ids",
+    "start_run": "codex_core.api",
+    "run_pipeline": "codex_core.api",
+    "RunResult": "codex_core.api",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'codex_core' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,82 @@
+"""Crash-safe file writes, the only way codex-core puts state on disk.
+
+``write_atomic`` writes a temp file beside the target, fsyncs it, ``os.replace``-s it over the
+target and fsyncs the directory, so a reader (or a runner killed at any instant) sees either the
+old file or the new one, never a torn one. ``append_line`` appends one line to a shared log with a
+single ``write()`` on an ``O_APPEND`` descriptor under an exclusive ``flock``, so lines from
+concurrent processes never interleave or tear.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+__all__ = ["append_line", "fsync_directory", "write_atomic"]
+
+
+def fsync_directory(directory: str | os.PathLike[str]) -> None:
+    """Make a rename or a new entry in ``directory`` durable."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(
+    path: str | os.PathLike[str], data: bytes | str, *, mode: int = 0o644, durable: bool = True
+) -> None:
+    """Replace ``path`` with ``data`` atomically.
+
+    The temp file is created with ``mode`` from the start (a resume token is never readable by
+    others, not even for an instant). ``durable=False`` skips the fsyncs for files whose loss on
+    power failure is harmless (the heartbeat file).
+    """
+    target = Path(path)
+    payload = data.encode() if isinstance(data, str) else data
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+    try:
+        view = memoryview(payload)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        if durable:
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        _unlink_quietly(tmp)
+        raise
+    os.close(fd)
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    if durable:
+        fsync_directory(target.parent)
+
+
+def append_line(path: str | os.PathLike[str], line: str, *, durable: bool = False) -> None:
+    """Append ``line`` (a newline is added) to ``path`` safely under concurrent writers."""
+    payload = (line.rstrip("\n") + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            os.write(fd, payload)
+            if durable:
+                os.fsync(fd)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,99 @@
+"""The ``codex-core`` command.
+
+Built-in commands live in small modules imported only when invoked, so ``--version``, ``status``,
+``runs`` and ``plugins`` never pay for trio. Commands contributed by plugins
+(``codex_cli_commands``) are looked up only when a name is not built in, or for ``--help``.
+Every command takes ``--format json`` with a stable shape; exit codes: 0 ok, 1 the run failed,
+2 bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .. import __version__
+
+BUILTIN = {
+    "start": "codex_core.cli.run_cmds:start",
+    "resume": "codex_core.cli.run_cmds:resume",
+    "cancel": "codex_core.cli.control_cmds:cancel",
+    "pause": "codex_core.cli.control_cmds:pause",
+    "unpause": "codex_core.cli.control_cmds:unpause",
+    "plan": "codex_core.cli.inspect_cmds:plan",
+    "status": "codex_core.cli.inspect_cmds:status",
+    "runs": "codex_core.cli.inspect_cmds:runs",
+    "metrics": "codex_core.cli.inspect_cmds:metrics",
+    "plugins": "codex_core.cli.plugin_cmds:plugins",
+    "doctor": "codex_core.cli.plugin_cmds:doctor",
+}
+
+
+class LazyGroup(click.Group):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plugin_commands: dict[str, click.Command] | None = None
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*BUILTIN, *self._contributed()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = BUILTIN.get(name)
+        if target is not None:
+            import importlib
+
+            module, attr = target.split(":")
+            return getattr(importlib.import_module(module), attr)
+        return self._contributed().get(name)
+
+    def _contributed(self) -> dict[str, click.Command]:
+        if self._plugin_commands is None:
+            from pathlib import Path
+
+            from ..kernel import Kernel
+
+            kernel = Kernel.for_repo(Path.cwd())
+            commands: dict[str, click.Command] = {}
+            for command in kernel.cli_commands():
+                if isinstance(command, click.Command) and command.name and command.name not in BUILTIN:
+                    commands[command.name] = command
+            self._plugin_commands = commands
+        return self._plugin_commands
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="codex-core", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Run coding-agent pipelines on a repository and keep an auditable, resumable record."""
+
+
+def _wants_json(argv: list[str]) -> bool:
+    for i, arg in enumerate(argv):
+        if arg == "--format=json" or (arg == "--format" and argv[i + 1 : i + 2] == ["json"]):
+            return True
+    return False
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: maps errors to one clear line and an exit code."""
+    from ..errors import CodexCoreError
+    from .output import print_error
+
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        code = cli.main(args=args, prog_name="codex-core", standalone_mode=False)
+    except CodexCoreError as exc:
+        print_error(exc.code, str(exc), json_output=_wants_json(args))
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        if _wants_json(args):
+            print_error("usage", exc.format_message(), json_output=True)
+        else:
+            exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,288 @@
+"""Executing a prepared run: the stage sequence, the heartbeat, the control watcher.
+
+A run is a nursery. The sequence runs each stage that has not yet succeeded inside its own cancel
+scope (the stage's timeout is that scope's deadline; cancel and Ctrl-C cancel it); the heartbeat
+refreshes ``.heartbeat`` and ``heartbeat_at`` every interval even while a stage runs for minutes;
+the control watcher applies pause / unpause / cancel requests. Whatever ends the run, the final
+manifest, the ``run-finished`` event and the metrics line are written under a shielded scope.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from .. import clock
+from ..hookspecs import Action
+from ..launch import PreparedRun, prepare_run
+from ..model import (
+    REASON_CANCELLED,
+    REASON_POLICY_DENIED,
+    REASON_STAGE_ERROR,
+    REASON_TIMED_OUT,
+    SKIP_ALLOWED_FAILURE,
+    ChildRun,
+    CommandRecord,
+    Manifest,
+)
+from ..paths import contained_path
+from ..pipeline import StageSpec
+from ..redaction import Redactor
+from ..stage_api import ChildRunResult, CommandResult, StageContext, StageOutcome
+from .control import RunControl, watch_control_file, watch_signals
+from .logsink import LogSink
+from .process import run_shell
+from .recorder import RunRecorder
+
+
+async def execute(prepared: PreparedRun, *, control: RunControl | None = None, handle_signals: bool = False) -> Manifest:
+    """Run every stage of ``prepared`` that has not succeeded yet; returns the final manifest."""
+    runner = _Runner(prepared, control or RunControl())
+    try:
+        await runner.run(handle_signals)
+    finally:
+        prepared.lock.release()
+    return prepared.manifest
+
+
+class _Runner:
+    def __init__(self, prepared: PreparedRun, control: RunControl) -> None:
+        self.prepared = prepared
+        self.kernel = prepared.kernel
+        self.paths = prepared.paths
+        self.manifest = prepared.manifest
+        self.control = control
+        self.redactor = Redactor(self.kernel.redaction_patterns())
+        self.recorder = RunRecorder(self.paths, self.manifest, self.redactor)
+        self.failed_stage: CommandRecord | None = None
+
+    async def run(self, handle_signals: bool) -> None:
+        m = self.manifest
+        self.paths.control.unlink(missing_ok=True)  # an old request must not hit a new attempt
+        started = time.monotonic()
+        m.status, m.status_detail, m.completed_at = "in_progress", None, None
+        m.started_at = m.started_at if m.attempt > 1 else clock.now()
+        for record in m.commands:
+            if record.status != "succeeded":
+                _reset(record)
+        m.extra["runner_pid"] = os.getpid()
+        self.recorder.beat()
+        self.recorder.event("run-started", attempt=m.attempt, pipeline_id=m.pipeline_id)
+        self.recorder.log(f"run {m.run_id} attempt {m.attempt} started: pipeline {m.pipeline_id}")
+        self.kernel.run_started(m, self.paths.dir)
+        error: BaseException | None = None
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._heartbeat)
+                nursery.start_soon(watch_control_file, self.paths, self.control, self.recorder)
+                if handle_signals:
+                    nursery.start_soon(watch_signals, self.control, self.recorder)
+                try:
+                    await self._sequence()
+                finally:
+                    nursery.cancel_scope.cancel()
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            with trio.CancelScope(shield=True):
+                self._finish(time.monotonic() - started, error)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await trio.sleep(self.manifest.heartbeat_interval_seconds)
+            self.recorder.beat()
+
+    async def _sequence(self) -> None:
+        for spec, record in zip(self.prepared.pipeline.stages, self.manifest.commands, strict=True):
+            if record.status == "succeeded":
+                continue
+            if self.control.paused:
+                self.recorder.log(f"paused before stage {spec.id}")
+                await self.control.wait_unpaused()
+            if self.control.cancel_reason is not None:
+                return
+            if not await self._stage(spec, record):
+                self.failed_stage = record
+                return
+
+    async def _stage(self, spec: StageSpec, record: CommandRecord) -> bool:
+        m = self.manifest
+        log_file = self.paths.commands_dir / f"{record.index:02d}-{spec.id}.log"
+        record.status, record.started_at = "running", clock.now()
+        record.attempts += 1
+        record.log_path = self.paths.rel(log_file)
+        sink = LogSink(log_file, self.redactor)
+        if record.attempts > 1:
+            sink.text(f"--- attempt {record.attempts} ({clock.now()}) ---\n")
+        self.recorder.save()
+        self.recorder.event("stage-started", stage_id=spec.id, index=record.index, kind=spec.kind)
+        self.kernel.stage_started(m, record)
+        ctx = self._context(spec, record, sink)
+        kind = self.kernel.stage_kind(spec.kind)
+        scope = trio.CancelScope()
+        if spec.timeout:
+            scope.deadline = trio.current_time() + spec.timeout
+        self.control.stage_scope = scope
+        began = time.monotonic()
+        outcome: StageOutcome | None = None
+        try:
+            with scope:
+                try:
+                    outcome = await kind.run(ctx)
+                except Exception as exc:  # a broken stage kind fails its stage, not the runner
+                    outcome = StageOutcome(
+                        "failed",
+                        summary=f"{type(exc).__name__}: {exc}",
+                        reason=REASON_STAGE_ERROR,
+                        details={"traceback": traceback.format_exc()},
+                    )
+        finally:
+            self.control.stage_scope = None
+            if outcome is None:
+                if self.control.cancel_reason is not None or not scope.cancelled_caught:
+                    outcome = StageOutcome("failed", summary=self.control.cancel_reason or "cancelled", reason=REASON_CANCELLED)
+                else:
+                    outcome = StageOutcome(
+                        "failed",
+                        summary=f"timed out after {spec.timeout:g}s",
+                        reason=REASON_TIMED_OUT,
+                        details={"timeout_seconds": spec.timeout},
+                    )
+            with trio.CancelScope(shield=True):
+                self._record_outcome(spec, record, outcome, time.monotonic() - began)
+                sink.close()
+        return record.status != "failed"
+
+    def _record_outcome(self, spec: StageSpec, record: CommandRecord, outcome: StageOutcome, seconds: float) -> None:
+        status, skip_reason = outcome.status, outcome.skip_reason
+        if status == "failed":
+            details = {"exit_code": outcome.exit_code, "summary": outcome.summary, **outcome.details}
+            record.error_file = self.recorder.write_error(
+                record.index, spec.id, record.command, outcome.reason or REASON_STAGE_ERROR, details
+            )
+            if spec.allow_failure and outcome.reason != REASON_CANCELLED:
+                status, skip_reason = "skipped", SKIP_ALLOWED_FAILURE
+        record.status = status
+        record.skip_reason = skip_reason
+        record.exit_code = outcome.exit_code
+        record.summary = self.redactor.redact(outcome.summary) if outcome.summary else outcome.summary
+        record.sub_run_id = outcome.sub_run_id or record.sub_run_id
+        record.completed_at = clock.now()
+        record.duration_seconds = round(seconds, 3)
+        if outcome.reason and status != "succeeded":
+            record.extra["reason"] = outcome.reason
+        self.recorder.save()
+        self.recorder.event(
+            "stage-finished", stage_id=spec.id, index=record.index, status=status,
+            exit_code=outcome.exit_code, reason=outcome.reason, skip_reason=skip_reason,
+        )  # fmt: skip
+        self.recorder.log(f"stage {record.index:02d} {spec.id}: {status}" + (f" ({record.summary})" if record.summary else ""))
+        self.kernel.stage_finished(self.manifest, record)
+
+    def _context(self, spec: StageSpec, record: CommandRecord, sink: LogSink) -> StageContext:
+        m = self.manifest
+        env = {
+            **os.environ,
+            "CODEX_CORE_RUN_ID": m.run_id,
+            "CODEX_CORE_TASK": m.task_id,
+            "CODEX_CORE_RUN_DIR": os.fspath(self.paths.dir),
+            **spec.env,
+        }
+        cwd = contained_path(self.kernel.repo, spec.cwd or ".")
+
+        async def run_command(command: str, *, cwd: Path = cwd, env: dict[str, str] = env) -> CommandResult:
+            vetoes = self.kernel.vote(
+                Action(kind="command", repo=self.kernel.repo, run_id=m.run_id, stage_id=spec.id, command=command, cwd=cwd)
+            )
+            if vetoes:
+                found = [{"reason": v.reason, "rule": v.rule, "guardrail": v.guardrail} for v in vetoes]
+                self.recorder.event("guardrail-veto", stage_id=spec.id, command=command, vetoes=found)
+                sink.text("".join(f"denied by {v.guardrail}: {v.reason}\n" for v in vetoes))
+                record.extra["vetoes"] = found
+                return CommandResult(exit_code=None, reason=REASON_POLICY_DENIED, details={"vetoes": found})
+            sink.text(f"$ {command}\n")
+            return await run_shell(command, cwd=cwd, env=env, write=sink.write)
+
+        async def start_child_run(pipeline_id: str) -> ChildRunResult:
+            return await self._child_run(spec, record, pipeline_id)
+
+        return StageContext(
+            spec=spec, index=record.index, run_id=m.run_id, task_id=m.task_id, repo=self.kernel.repo,
+            run_dir=self.paths.dir, config=self.kernel.config, env=env, approval_policy=m.approval_policy,
+            log=sink.text, run_command=run_command, start_child_run=start_child_run, kernel=self.kernel,
+        )  # fmt: skip
+
+    async def _child_run(self, spec: StageSpec, record: CommandRecord, pipeline_id: str) -> ChildRunResult:
+        m = self.manifest
+        child = prepare_run(
+            self.kernel, pipeline_id, task_id=m.task_id, parent_run_id=m.run_id, approval_policy=m.approval_policy
+        )
+        entry = ChildRun(
+            run_id=child.paths.run_id, pipeline_id=pipeline_id, stage_id=spec.id, status="queued",
+            manifest=child.paths.rel(child.paths.manifest),
+        )  # fmt: skip
+        m.child_runs.append(entry)
+        record.sub_run_id = child.paths.run_id
+        self.recorder.event("child-run-started", stage_id=spec.id, child_run_id=child.paths.run_id, pipeline_id=pipeline_id)
+        self.recorder.save()
+        child_control = RunControl()
+        self.control.children.append(child_control)
+        try:
+            await execute(child, control=child_control)
+        finally:
+            self.control.children.remove(child_control)
+            entry.status = child.manifest.status
+            with trio.CancelScope(shield=True):
+                self.recorder.save()
+        return ChildRunResult(child.paths.run_id, child.manifest.status, child.paths.manifest)
+
+    def _finish(self, seconds: float, error: BaseException | None) -> None:
+        m = self.manifest
+        if self.control.cancel_reason is not None:
+            m.status, m.status_detail = "cancelled", self.control.cancel_reason
+        elif self.failed_stage is not None:
+            reason = self.failed_stage.extra.get("reason", "failed")
+            m.status, m.status_detail = "failed", f"stage {self.failed_stage.id} failed ({reason})"
+        elif error is not None:
+            cancelled = isinstance(error, trio.Cancelled) or (
+                isinstance(error, BaseExceptionGroup) and error.subgroup(trio.Cancelled) is not None
+            )
+            m.status = "cancelled" if cancelled else "failed"
+            m.status_detail = "cancelled" if cancelled else f"internal error: {type(error).__name__}: {error}"
+        else:
+            m.status, m.status_detail = "succeeded", None
+        m.completed_at = clock.now()
+        m.summary = _summary(m)
+        try:
+            self.recorder.record_metrics(seconds)
+        except OSError as exc:
+            self.recorder.log(f"could not record metrics: {exc}")
+        self.recorder.beat()
+        self.recorder.event("run-finished", status=m.status, status_detail=m.status_detail, attempt=m.attempt)
+        self.recorder.log(f"run {m.run_id} {m.status}: {m.summary}")
+        self.recorder.close()
+        self.kernel.run_finished(m, self.paths.dir)
+
+
+def _reset(record: CommandRecord) -> None:
+    record.status = "pending"
+    for name in ("skip_reason", "completed_at", "exit_code", "summary", "error_file", "duration_seconds"):
+        setattr(record, name, None)
+    record.extra.pop("reason", None)
+    record.extra.pop("vetoes", None)
+
+
+def _summary(m: Manifest) -> str:
+    counts: dict[str, Any] = {}
+    for record in m.commands:
+        counts[record.status] = counts.get(record.status, 0) + 1
+    parts = [f"{counts[s]} {s}" for s in ("succeeded", "failed", "skipped", "pending", "running") if counts.get(s)]
+    head = {"succeeded": "Succeeded", "failed": "Failed", "cancelled": "Cancelled"}.get(m.status, m.status)
+    detail = f" ({m.status_detail})" if m.status_detail else ""
+    return f"{head}{detail}: " + ", ".join(parts or ["no stages"])

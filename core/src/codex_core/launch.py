@@ -1,0 +1,147 @@
+"""Preparing a run before the engine takes over: new runs and resumed ones (no trio here).
+
+A new run gets its directory, resume token, index pointer and compatibility stub, a snapshot of
+its pipeline (``pipeline.json``, so a resume runs what the run was started with even if the config
+changed since), the runner lock, and its ``queued`` manifest: all before any stage starts.
+A resume checks the token, the run's status and the runner lock, in that order, and records the
+refusal in ``events.jsonl`` when it says no.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+
+import attrs
+
+from . import clock, planning
+from .atomic import write_atomic
+from .errors import ManifestError, ResumeRefusedError, RunnerBusyError
+from .kernel import Kernel
+from .model import CommandRecord, Manifest, ResumeEvent
+from .pipeline import Pipeline
+from .runlock import RunnerLock
+from .serialization import converter, manifest_to_json, read_manifest
+from .store import RunPaths, RunStore
+
+PIPELINE_SNAPSHOT = "pipeline.json"
+DEFAULT_TASK = "default"
+
+
+@attrs.define
+class PreparedRun:
+    kernel: Kernel
+    paths: RunPaths
+    manifest: Manifest
+    pipeline: Pipeline
+    lock: RunnerLock
+
+
+def heartbeat_settings() -> tuple[float, float]:
+    """Interval and staleness threshold, overridable for tests through the environment."""
+    interval = float(os.environ.get("CODEX_CORE_HEARTBEAT_INTERVAL", "5"))
+    stale = float(os.environ.get("CODEX_CORE_HEARTBEAT_STALE_AFTER", "30"))
+    return min(max(interval, 0.05), 5.0), max(stale, interval)
+
+
+def task_from(option: str | None) -> str:
+    return option or os.environ.get("CODEX_CORE_TASK") or DEFAULT_TASK
+
+
+def prepare_run(
+    kernel: Kernel,
+    pipeline_id: str,
+    *,
+    task_id: str,
+    parent_run_id: str | None = None,
+    approval_policy: str | None = None,
+    pipeline: Pipeline | None = None,
+) -> PreparedRun:
+    pipeline = pipeline or planning.resolve(kernel, pipeline_id)
+    paths = RunStore(kernel.repo).create(task_id)
+    lock = RunnerLock.acquire(paths.dir)
+    write_atomic(paths.dir / PIPELINE_SNAPSHOT, json.dumps(converter.unstructure(pipeline), indent=2) + "\n")
+    interval, stale = heartbeat_settings()
+    now = clock.now()
+    manifest = Manifest(
+        task_id=task_id,
+        run_id=paths.run_id,
+        pipeline_id=pipeline.id,
+        pipeline_title=pipeline.title,
+        parent_run_id=parent_run_id,
+        status="queued",
+        started_at=now,
+        updated_at=now,
+        heartbeat_interval_seconds=interval,
+        heartbeat_stale_after_seconds=stale,
+        artifact_root=paths.rel(paths.dir),
+        log_path=paths.rel(paths.runner_log),
+        approval_policy=approval_policy,
+        commands=[
+            CommandRecord(
+                index=i,
+                id=s.id,
+                title=s.display_title,
+                kind=s.kind,
+                command=s.command if s.kind == "command" else (s.command or s.pipeline),
+                allow_failure=s.allow_failure,
+                guardrail=s.guardrail,
+                source=s.source,
+            )
+            for i, s in enumerate(pipeline.stages, start=1)
+        ],
+    )
+    manifest.extra["pipeline_source"] = pipeline.source
+    write_atomic(paths.manifest, manifest_to_json(manifest))
+    from .engine.recorder import append_event
+
+    append_event(paths, "run-queued", pipeline_id=pipeline.id, task_id=task_id, parent_run_id=parent_run_id)
+    return PreparedRun(kernel, paths, manifest, pipeline, lock)
+
+
+def load_pipeline_snapshot(paths: RunPaths) -> Pipeline:
+    source = paths.dir / PIPELINE_SNAPSHOT
+    try:
+        data = json.loads(source.read_text())
+        return converter.structure(data, Pipeline)
+    except FileNotFoundError:
+        raise ManifestError(f"{source}: missing; the run never started and cannot be resumed") from None
+    except Exception as exc:
+        raise ManifestError(f"{source}: unreadable ({exc})") from None
+
+
+def prepare_resume(kernel: Kernel, ref: str, *, token: str, actor: str, reason: str | None) -> PreparedRun:
+    from .engine.recorder import append_event
+
+    paths = RunStore(kernel.repo).locate(ref)
+
+    def refuse(why: str, error: type[Exception] = ResumeRefusedError) -> None:
+        append_event(paths, "resume-refused", actor=actor, reason=reason, detail=why)
+        raise error(f"resume of {paths.run_id} refused: {why}")
+
+    if not paths.manifest.exists():
+        refuse("the run was never started (no manifest); start a new run")
+    try:
+        expected = paths.read_token()
+    except FileNotFoundError:
+        expected = ""
+    if not expected or not hmac.compare_digest(expected.encode(), token.strip().encode()):
+        refuse("wrong resume token")
+    manifest = read_manifest(paths.manifest)
+    if manifest.status == "succeeded":
+        refuse("the run already succeeded")
+    try:
+        lock = RunnerLock.acquire(paths.dir)
+    except RunnerBusyError:
+        refuse("its runner is still alive")
+        raise
+    pipeline = load_pipeline_snapshot(paths)
+    manifest.attempt += 1
+    manifest.metrics_recorded = False
+    manifest.resume_events.append(
+        ResumeEvent(timestamp=clock.now(), actor=actor, reason=reason, outcome="accepted", attempt=manifest.attempt)
+    )
+    write_atomic(paths.manifest, manifest_to_json(manifest))  # we hold the lock: we are the runner now
+    append_event(paths, "resume-accepted", actor=actor, reason=reason, attempt=manifest.attempt)
+    return PreparedRun(kernel, paths, manifest, pipeline, lock)

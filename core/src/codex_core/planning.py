@@ -1,0 +1,100 @@
+"""Turning a pipeline name into the stages a run will execute.
+
+Where a pipeline comes from, first match wins: the repo's config, then pipelines plugins
+contribute (``codex_pipelines``), then, for ``diagnostics`` only, one assembled from the adapters
+that recognise the repo (build, lint, test) followed by the stages guardrail plugins contribute.
+Every stage is checked before anything runs: its kind must be installed (and accept the spec),
+sub-pipelines must exist, and no pipeline may include itself.
+"""
+
+from __future__ import annotations
+
+from .adapter_api import DIAGNOSTIC_STEPS
+from .errors import ConfigError, UnknownPipelineError, UnknownStageKindError
+from .ids import id_problem
+from .kernel import Kernel
+from .pipeline import Pipeline, StageSpec
+
+DEFAULT_PIPELINE = "diagnostics"
+
+
+def available(kernel: Kernel) -> dict[str, Pipeline]:
+    """Every pipeline the repo's config and the plugins define (diagnostics is added on demand)."""
+    found = {p.id: p for p in kernel.contributed_pipelines()}
+    found.update(kernel.config.pipelines)
+    return found
+
+
+def resolve(kernel: Kernel, name: str) -> Pipeline:
+    """The pipeline called ``name``, validated; raises a UsageError subclass when it cannot run."""
+    pipeline = _find(kernel, name)
+    check(kernel, pipeline, chain=(pipeline.id,))
+    return pipeline
+
+
+def _find(kernel: Kernel, name: str) -> Pipeline:
+    if id_problem(name):
+        raise UnknownPipelineError(f"invalid pipeline name {name!r}: {id_problem(name)}")
+    pipelines = available(kernel)
+    if name in pipelines:
+        return pipelines[name]
+    if name == DEFAULT_PIPELINE:
+        return assemble_diagnostics(kernel)
+    known = ", ".join(sorted({*pipelines, DEFAULT_PIPELINE}))
+    raise UnknownPipelineError(f"unknown pipeline {name!r} (known: {known})")
+
+
+def assemble_diagnostics(kernel: Kernel) -> Pipeline:
+    """Build, lint and test from each adapter that recognises the repo, then guardrail stages."""
+    matching = [(name, a) for name, a in sorted(kernel.adapters().items()) if a.matches(kernel.repo)]
+    stages: list[StageSpec] = []
+    for name, adapter in matching:
+        for stage in adapter.stages(kernel.repo):
+            stage_id = stage.id if len(matching) == 1 else f"{name}-{stage.id}"
+            stages.append(_with(stage, id=stage_id, source=stage.source or name))
+    kernel.guardrails()  # loaded so their hooks are registered before asking for stages
+    stages.extend(kernel.diagnostics_stages())
+    if not stages:
+        raise ConfigError(
+            f"no adapter recognises {kernel.repo} and no [pipelines.{DEFAULT_PIPELINE}] is configured "
+            f"(installed adapters: {', '.join(sorted(kernel.adapters())) or 'none'})"
+        )
+    adapters = ", ".join(name for name, _ in matching) or "none"
+    return Pipeline(
+        id=DEFAULT_PIPELINE,
+        title=f"Diagnostics ({adapters})",
+        stages=tuple(stages),
+        source=f"adapters: {adapters}",
+    )
+
+
+def _with(stage: StageSpec, **changes: object) -> StageSpec:
+    import attrs
+
+    return attrs.evolve(stage, **changes)
+
+
+def check(kernel: Kernel, pipeline: Pipeline, chain: tuple[str, ...]) -> None:
+    seen: set[str] = set()
+    for stage in pipeline.stages:
+        if id_problem(stage.id):
+            raise ConfigError(f"pipeline {pipeline.id!r}: stage id {stage.id!r} {id_problem(stage.id)}")
+        if stage.id in seen:
+            raise ConfigError(f"pipeline {pipeline.id!r}: stage id {stage.id!r} appears twice")
+        seen.add(stage.id)
+        kind = kernel.stage_kind(stage.kind)
+        if kind is None:
+            broken = [f.error for f in kernel.failures if f.namespace == "codex_core.stages" and f.name == stage.kind]
+            why = f" (it failed to load: {broken[0]})" if broken else ""
+            raise UnknownStageKindError(f"pipeline {pipeline.id!r}, stage {stage.id!r}: unknown stage kind {stage.kind!r}{why}")
+        validate = getattr(kind, "validate", None)
+        if validate is not None:
+            validate(stage)
+        if stage.kind == "subpipeline":
+            target = stage.pipeline or ""
+            if target in chain:
+                raise ConfigError(f"pipeline {pipeline.id!r}, stage {stage.id!r}: includes itself ({' -> '.join((*chain, target))})")
+            check(kernel, _find(kernel, target), chain=(*chain, target))
+
+
+__all__ = ["DEFAULT_PIPELINE", "DIAGNOSTIC_STEPS", "assemble_diagnostics", "available", "resolve"]
