@@ -24,6 +24,7 @@ from .discovery import LoadFailure
 from .hookspecs import Action, DoctorCheck, Veto
 from .model import CommandRecord, Manifest
 from .pipeline import Pipeline, StageSpec
+from .redaction import Redactor
 
 
 class Kernel:
@@ -77,6 +78,12 @@ class Kernel:
         self.pm.register(obj, name=name)
         self.pm.check_pending()
 
+    def add_extension(self, namespace: str, name: str, obj: Any) -> None:
+        """Provide a capability in-process, as if an entry point had named it (tests, embedding)."""
+        self.pm.register(obj, name=f"{namespace}:{name}")
+        self.pm.check_pending()
+        self._loaded.setdefault(namespace, {})[name] = obj
+
     def stage_kind(self, name: str) -> Any | None:
         return self.load_namespace("codex_core.stages", [name]).get(name)
 
@@ -102,6 +109,10 @@ class Kernel:
     def redaction_patterns(self) -> list[re.Pattern[str]]:
         results = self.pm.hook.codex_redaction_patterns(config=self.config)
         return [re.compile(p) if isinstance(p, str) else p for result in results for p in result or ()]
+
+    def redactor(self) -> Redactor:
+        """A redactor built from every plugin's patterns (built anew: plugins may be added late)."""
+        return Redactor(self.redaction_patterns())
 
     def doctor_checks(self) -> list[DoctorCheck]:
         results = self.pm.hook.codex_doctor_checks(repo=self.repo, config=self.config)

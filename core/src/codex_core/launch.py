@@ -61,7 +61,9 @@ def prepare_run(
     pipeline = pipeline or planning.resolve(kernel, pipeline_id)
     paths = RunStore(kernel.repo).create(task_id)
     lock = RunnerLock.acquire(paths.dir)
-    write_atomic(paths.dir / PIPELINE_SNAPSHOT, json.dumps(converter.unstructure(pipeline), indent=2) + "\n")
+    # The snapshot keeps commands unredacted (a resume must run them): private, like the token.
+    snapshot = json.dumps(converter.unstructure(pipeline), indent=2) + "\n"
+    write_atomic(paths.dir / PIPELINE_SNAPSHOT, snapshot, mode=0o600)
     interval, stale = heartbeat_settings()
     now = clock.now()
     manifest = Manifest(
@@ -93,7 +95,7 @@ def prepare_run(
         ],
     )
     manifest.extra["pipeline_source"] = pipeline.source
-    write_atomic(paths.manifest, manifest_to_json(manifest))
+    write_atomic(paths.manifest, kernel.redactor().redact(manifest_to_json(manifest)))
     from .engine.recorder import append_event
 
     append_event(paths, "run-queued", pipeline_id=pipeline.id, task_id=task_id, parent_run_id=parent_run_id)
@@ -142,6 +144,7 @@ def prepare_resume(kernel: Kernel, ref: str, *, token: str, actor: str, reason: 
     manifest.resume_events.append(
         ResumeEvent(timestamp=clock.now(), actor=actor, reason=reason, outcome="accepted", attempt=manifest.attempt)
     )
-    write_atomic(paths.manifest, manifest_to_json(manifest))  # we hold the lock: we are the runner now
+    # We hold the lock: we are the runner now, the one writer of the manifest.
+    write_atomic(paths.manifest, kernel.redactor().redact(manifest_to_json(manifest)))
     append_event(paths, "resume-accepted", actor=actor, reason=reason, attempt=manifest.attempt)
     return PreparedRun(kernel, paths, manifest, pipeline, lock)

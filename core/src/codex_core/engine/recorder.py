@@ -19,10 +19,11 @@ from ..serialization import manifest_to_json
 from ..store import RunPaths, RunStore
 
 
-def append_event(paths: RunPaths, event: str, **fields: Any) -> None:
+def append_event(paths: RunPaths, event: str, redactor: Redactor | None = None, **fields: Any) -> None:
     """Add one line to the run's ``events.jsonl`` (safe from any process)."""
     record = {"timestamp": clock.now(), "event": event, "run_id": paths.run_id, **fields}
-    append_line(paths.events, json.dumps(record, default=str))
+    line = json.dumps(record, default=str)
+    append_line(paths.events, redactor.redact(line) if redactor else line)
 
 
 class RunRecorder:
@@ -34,10 +35,10 @@ class RunRecorder:
 
     def save(self) -> None:
         self.manifest.updated_at = clock.now()
-        write_atomic(self.paths.manifest, manifest_to_json(self.manifest))
+        write_atomic(self.paths.manifest, self.redactor.redact(manifest_to_json(self.manifest)))
 
     def event(self, event: str, **fields: Any) -> None:
-        append_event(self.paths, event, **fields)
+        append_event(self.paths, event, self.redactor, **fields)
 
     def log(self, text: str) -> None:
         """A line in ``runner.log``: what the runner did, for a person reading after the fact."""

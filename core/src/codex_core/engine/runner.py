@@ -32,7 +32,6 @@ from ..model import (
 )
 from ..paths import contained_path
 from ..pipeline import StageSpec
-from ..redaction import Redactor
 from ..stage_api import ChildRunResult, CommandResult, StageContext, StageOutcome
 from .control import RunControl, watch_control_file, watch_signals
 from .logsink import LogSink
@@ -57,7 +56,7 @@ class _Runner:
         self.paths = prepared.paths
         self.manifest = prepared.manifest
         self.control = control
-        self.redactor = Redactor(self.kernel.redaction_patterns())
+        self.redactor = self.kernel.redactor()
         self.recorder = RunRecorder(self.paths, self.manifest, self.redactor)
         self.failed_stage: CommandRecord | None = None
 

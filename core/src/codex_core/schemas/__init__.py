@@ -1,0 +1,1 @@
+"""Published JSON Schemas (``manifest.schema.json``); ``docs/`` carries the same file."""
