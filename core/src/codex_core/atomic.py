@@ -26,13 +26,21 @@ def fsync_directory(directory: str | os.PathLike[str]) -> None:
 
 
 def write_atomic(
-    path: str | os.PathLike[str], data: bytes | str, *, mode: int = 0o644, durable: bool = True
+    path: str | os.PathLike[str],
+    data: bytes | str,
+    *,
+    mode: int = 0o644,
+    durable: bool = True,
+    sync_directory: bool = True,
 ) -> None:
     """Replace ``path`` with ``data`` atomically.
 
     The temp file is created with ``mode`` from the start (a resume token is never readable by
-    others, not even for an instant). ``durable=False`` skips the fsyncs for files whose loss on
-    power failure is harmless (the heartbeat file).
+    others, not even for an instant) and fsynced before the rename, so even a power loss cannot
+    leave an empty or torn file. ``sync_directory=False`` skips the directory fsync: after a
+    power loss the rename may be lost and the previous version read instead, which is still a
+    whole file (the runner uses that for intermediate manifest writes). ``durable=False`` skips
+    both fsyncs, for files whose loss is harmless (the heartbeat file).
     """
     target = Path(path)
     payload = data.encode() if isinstance(data, str) else data
@@ -55,7 +63,7 @@ def write_atomic(
     except BaseException:
         _unlink_quietly(tmp)
         raise
-    if durable:
+    if durable and sync_directory:
         fsync_directory(target.parent)
 
 

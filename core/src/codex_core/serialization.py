@@ -83,7 +83,23 @@ def manifest_from_dict(data: Any, *, source: str) -> Manifest:
 
 
 def manifest_to_json(manifest: Manifest) -> str:
-    return json.dumps(unstructure(manifest), indent=2) + "\n"
+    """The manifest as JSON: a top-level key a line, and a list item (a command) a line.
+
+    Readable in an editor and in diffs, and fast: ``json.dumps(indent=...)`` falls back to the
+    pure-Python encoder, which made writing the manifest the costliest part of a stage.
+    """
+    return pretty_json(unstructure(manifest))
+
+
+def pretty_json(data: dict[str, Any]) -> str:
+    lines = []
+    for key, value in data.items():
+        if isinstance(value, list) and value:
+            items = ",\n".join(f"    {json.dumps(item)}" for item in value)
+            lines.append(f"  {json.dumps(key)}: [\n{items}\n  ]")
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def read_manifest(path: Path) -> Manifest:

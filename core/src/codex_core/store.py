@@ -25,7 +25,7 @@ from pathlib import Path
 import attrs
 
 from . import clock
-from .atomic import write_atomic
+from .atomic import fsync_directory, write_atomic
 from .errors import ManifestError, UnknownRunError
 from .ids import new_run_id, validate_id
 from .paths import repo_relative
@@ -86,19 +86,18 @@ class RunStore:
         """Make a new run dir with its index pointer, compatibility stub and resume token."""
         validate_id(task_id, "task id")
         self._ensure_root()
+        # The index pointer is written first and claims the id: a run killed at any later instant
+        # can still be found by id (and then reads as not started).
         while True:
             run_id = new_run_id()
-            run_dir = self.task_dir(task_id) / "cli" / run_id
-            try:
-                run_dir.mkdir(parents=True)
+            if self._claim(run_id, task_id):
                 break
-            except FileExistsError:  # the same millisecond and the same random suffix
-                continue
+        run_dir = self.task_dir(task_id) / "cli" / run_id
+        run_dir.mkdir(parents=True)
         paths = RunPaths(self.repo, task_id, run_id, run_dir)
         paths.commands_dir.mkdir()
         paths.errors_dir.mkdir()
         write_atomic(paths.token, secrets.token_hex(32) + "\n", mode=0o600)
-        write_atomic(self.root / INDEX_DIR / run_id, task_id + "\n")
         stub_dir = self.task_dir(task_id) / "mcp" / run_id
         stub_dir.mkdir(parents=True)
         stub = {
@@ -109,6 +108,25 @@ class RunStore:
         }
         write_atomic(stub_dir / "manifest.json", json.dumps(stub, indent=2) + "\n")
         return paths
+
+    def _claim(self, run_id: str, task_id: str) -> bool:
+        """Create ``.index/<run-id>`` atomically and exclusively; False if the id is taken."""
+        index = self.root / INDEX_DIR
+        tmp = index / f".{run_id}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            os.write(fd, (task_id + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, index / run_id)
+        except FileExistsError:
+            return False
+        finally:
+            tmp.unlink()
+        fsync_directory(index)
+        return True
 
     def locate(self, ref: str) -> RunPaths:
         """Find a run by id (O(1), through the index) or by the path of a manifest or stub."""
@@ -121,8 +139,6 @@ class RunStore:
             raise UnknownRunError(f"no run {run_id!r} in {self.root}") from None
         validate_id(task_id, "task id")
         run_dir = self.task_dir(task_id) / "cli" / run_id
-        if not run_dir.is_dir():
-            raise UnknownRunError(f"run {run_id!r} is indexed but {run_dir} is missing")
         return RunPaths(self.repo, task_id, run_id, run_dir)
 
     def _locate_by_path(self, path: Path) -> RunPaths:

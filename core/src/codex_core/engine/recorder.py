@@ -33,9 +33,11 @@ class RunRecorder:
         self.redactor = redactor or Redactor()
         self._log_fd: int | None = None
 
-    def save(self) -> None:
+    def save(self, *, final: bool = False) -> None:
+        """Write the manifest. Intermediate writes skip the directory fsync (see write_atomic)."""
         self.manifest.updated_at = clock.now()
-        write_atomic(self.paths.manifest, self.redactor.redact(manifest_to_json(self.manifest)))
+        text = self.redactor.redact(manifest_to_json(self.manifest))
+        write_atomic(self.paths.manifest, text, sync_directory=final)
 
     def event(self, event: str, **fields: Any) -> None:
         append_event(self.paths, event, self.redactor, **fields)
@@ -47,12 +49,12 @@ class RunRecorder:
         line = f"{clock.now()} {self.redactor.redact(text)}\n"
         os.write(self._log_fd, line.encode())
 
-    def beat(self) -> None:
+    def beat(self, *, final: bool = False) -> None:
         """Refresh the heartbeat file and the manifest's ``heartbeat_at``."""
         stamp = clock.now()
         write_atomic(self.paths.heartbeat, stamp + "\n", durable=False)
         self.manifest.heartbeat_at = stamp
-        self.save()
+        self.save(final=final)
 
     def write_error(self, index: int, stage_id: str, command: str | None, reason: str, details: dict[str, Any]) -> str:
         """Write ``errors/NN-<stage>.json`` in the original tool's shape; returns its repo path."""

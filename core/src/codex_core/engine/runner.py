@@ -262,7 +262,7 @@ class _Runner:
             self.recorder.record_metrics(seconds)
         except OSError as exc:
             self.recorder.log(f"could not record metrics: {exc}")
-        self.recorder.beat()
+        self.recorder.beat(final=True)
         self.recorder.event("run-finished", status=m.status, status_detail=m.status_detail, attempt=m.attempt)
         self.recorder.log(f"run {m.run_id} {m.status}: {m.summary}")
         self.recorder.close()
