@@ -75,11 +75,9 @@ def installed(namespaces: Iterable[str] = NAMESPACES) -> list[PluginInfo]:
     """Every installed plugin entry point in ``namespaces``, sorted, without importing any."""
     from importlib.metadata import entry_points
 
-    wanted = set(namespaces)
+    everything = entry_points()
     found: dict[tuple[str, str, str], PluginInfo] = {}
-    for ep in entry_points():
-        if ep.group not in wanted:
-            continue
+    for ep in (ep for namespace in namespaces for ep in everything.select(group=namespace)):
         dist = getattr(ep, "dist", None)
         info = PluginInfo(
             namespace=ep.group,

@@ -154,15 +154,19 @@ def command_for_test(project: PythonProject, env: PythonEnv) -> str | None:
 
 
 def _pytest(env: PythonEnv, pytest: str | None) -> str:
-    return f"{pytest or shlex.quote(env.python) + ' -m pytest'} -q"
+    # Found nowhere, pytest is still asked of the repo's interpreter: the stage then fails with
+    # "No module named pytest", which says what is missing.
+    runner = pytest or f"{shlex.quote(env.python)} -m pytest"
+    return f"{runner} -q"
 
 
 def _unittest(project: PythonProject, env: PythonEnv, tests: tuple[str, ...]) -> str:
     command = f"{shlex.quote(env.python)} -m unittest discover -q"
     for directory in TEST_DIRS:
         if all(t.startswith(f"{directory}/") for t in tests):
-            # Discovery from the root only descends into packages, so start in the tests dir; if
-            # that is a package itself, keep the root as top level so its imports resolve.
+            # Discovery from the root only descends into packages, so start in the tests dir. A
+            # tests dir that is a package must be imported from the root (``-t .``); a plain one
+            # is its own top level, and ``python -m`` keeps the root importable anyway.
             top = " -t ." if (project.root / directory / "__init__.py").is_file() else ""
             return f"{command} -s {directory}{top}"
     return command

@@ -43,9 +43,14 @@ class PythonProject:
         except tomllib.TOMLDecodeError:
             return {}
 
+    def tool_table(self, name: str) -> dict[str, Any] | None:
+        """pyproject.toml's ``[tool.<name>]`` table (a sub-table alone creates it), or None."""
+        tools = self.pyproject.get("tool")
+        table = tools.get(name) if isinstance(tools, dict) else None
+        return table if isinstance(table, dict) else None
+
     def tool(self, name: str) -> bool:
-        """Whether pyproject.toml has a ``[tool.<name>]`` table (sub-tables count)."""
-        return isinstance(self.pyproject.get("tool", {}).get(name), dict)
+        return self.tool_table(name) is not None
 
     def has_section(self, filename: str, pattern: str) -> bool:
         """Whether an INI-style file has a section header matching ``pattern`` (a regex)."""
@@ -60,7 +65,7 @@ class PythonProject:
 
     @property
     def is_uv_workspace(self) -> bool:
-        return "workspace" in self.pyproject.get("tool", {}).get("uv", {})
+        return "workspace" in (self.tool_table("uv") or {})
 
     @cached_property
     def python_files(self) -> tuple[str, ...]:
