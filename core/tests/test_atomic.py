@@ -25,7 +25,9 @@ def test_concurrent_appends_from_processes_never_tear(tmp_path):
         "for i in range(200):\n"
         "    append_line(sys.argv[1], json.dumps({'w': sys.argv[2], 'i': i, 'pad': 'x' * 3000}))\n"
     )
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(target), str(w)]) for w in range(6)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(target), str(w)]) for w in range(6)
+    ]
     assert [p.wait() for p in procs] == [0] * 6
     lines = target.read_text().splitlines()
     assert len(lines) == 1200
@@ -46,7 +48,14 @@ def test_containment(tmp_path):
     (tmp_path / "repo-evil").mkdir()
     os.symlink(tmp_path, root / "link-out")
     assert contained_path(root, "src/new.py") == (root / "src/new.py").resolve()
-    for escape in ["../outside", "../repo-evil/x", "link-out/x", str(tmp_path / "repo-evil/x"), ".git/config", "src/../../x"]:
+    for escape in [
+        "../outside",
+        "../repo-evil/x",
+        "link-out/x",
+        str(tmp_path / "repo-evil/x"),
+        ".git/config",
+        "src/../../x",
+    ]:
         assert not is_contained(root, escape), escape
     try:
         contained_path(root, "../repo-evil/x")

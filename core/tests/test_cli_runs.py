@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from codex_core.testing import cli_path, run_cli, validate_manifest
 from kernel_helpers import events, manifest, process_alive, repo_with_config
 
@@ -72,10 +71,17 @@ def test_start_prints_one_json_object_and_writes_the_run(repo):
     token = (run_dir / ".resume-token").read_text().strip()
     assert len(token) == 64 and int(token, 16) >= 0
     assert oct((run_dir / ".resume-token").stat().st_mode & 0o777) == "0o600"
-    stub = json.loads((repo / ".runs" / "T-1" / "mcp" / out["run_id"] / "manifest.json").read_text())
+    stub = json.loads(
+        (repo / ".runs" / "T-1" / "mcp" / out["run_id"] / "manifest.json").read_text()
+    )
     assert set(stub) == {"redirect_to", "manifest", "created_at", "note"}
     assert stub["manifest"] == data["artifact_root"] + "/manifest.json"
-    assert subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout == ""
+    assert (
+        subprocess.run(
+            ["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True
+        ).stdout
+        == ""
+    )
 
 
 def test_task_comes_from_the_environment(repo):
@@ -96,9 +102,20 @@ def test_failed_run_exits_1_and_status_reports_it(repo):
     status = run_cli("status", out["run_id"], "--repo", str(repo), "--format", "json")
     assert status.returncode == 0
     info = status.json()
-    for key in ("run_id", "status", "status_detail", "commands", "heartbeat_age_seconds", "runner_alive", "stale"):
+    for key in (
+        "run_id",
+        "status",
+        "status_detail",
+        "commands",
+        "heartbeat_age_seconds",
+        "runner_alive",
+        "stale",
+    ):
         assert key in info
-    assert info["status"] == "failed" and info["status_detail"] == "stage needs-flag failed (command-failed)"
+    assert (
+        info["status"] == "failed"
+        and info["status_detail"] == "stage needs-flag failed (command-failed)"
+    )
     assert info["runner_alive"] is False and info["stale"] is False
     assert [c["status"] for c in info["commands"]] == ["succeeded", "failed", "pending"]
     watch = run_cli("status", out["run_id"], "--repo", str(repo), "--watch")
@@ -110,14 +127,29 @@ def test_resume_reruns_only_what_did_not_succeed(repo):
     run_dir = Path(out["artifact_root"])
     token = (run_dir / ".resume-token").read_text().strip()
 
-    wrong = run_cli("resume", out["run_id"], "--token", "0" * 64, "--repo", str(repo), "--format", "json")
+    wrong = run_cli(
+        "resume", out["run_id"], "--token", "0" * 64, "--repo", str(repo), "--format", "json"
+    )
     assert wrong.returncode == 2
     assert wrong.json()["error"]["code"] == "resume-refused"
     assert manifest(run_dir)["status"] == "failed"
     assert events(run_dir)[-1]["event"] == "resume-refused"
 
     (repo / "flag").write_text("")
-    ok = run_cli("resume", out["run_id"], "--token", token, "--actor", "ana", "--reason", "flag fixed", "--repo", str(repo), "--format", "json")
+    ok = run_cli(
+        "resume",
+        out["run_id"],
+        "--token",
+        token,
+        "--actor",
+        "ana",
+        "--reason",
+        "flag fixed",
+        "--repo",
+        str(repo),
+        "--format",
+        "json",
+    )
     assert ok.returncode == 0, ok
     assert ok.json()["status"] == "succeeded"
     data = validate_manifest(run_dir / "manifest.json")
@@ -126,8 +158,15 @@ def test_resume_reruns_only_what_did_not_succeed(repo):
     assert [c["attempts"] for c in data["commands"]] == [1, 2, 1]
     assert (repo / "first.count").read_text() == "first\n"  # the succeeded stage did not run again
     [resumed] = data["resume_events"]
-    assert (resumed["actor"], resumed["reason"], resumed["outcome"], resumed["attempt"]) == ("ana", "flag fixed", "accepted", 2)
-    metrics = [json.loads(line) for line in (repo / ".runs/default/metrics.jsonl").read_text().splitlines()]
+    assert (resumed["actor"], resumed["reason"], resumed["outcome"], resumed["attempt"]) == (
+        "ana",
+        "flag fixed",
+        "accepted",
+        2,
+    )
+    metrics = [
+        json.loads(line) for line in (repo / ".runs/default/metrics.jsonl").read_text().splitlines()
+    ]
     assert [(m["attempt"], m["status"]) for m in metrics] == [(1, "failed"), (2, "succeeded")]
 
     again = run_cli("resume", out["run_id"], "--token", token, "--repo", str(repo))
@@ -156,14 +195,22 @@ def test_compatibility_stub_is_followed(repo):
     ],
 )
 def test_bad_input_is_one_clear_error_and_exit_2(repo, args, code, needle):
-    before = sorted(p.relative_to(repo) for p in (repo / ".runs").rglob("*")) if (repo / ".runs").exists() else []
+    before = (
+        sorted(p.relative_to(repo) for p in (repo / ".runs").rglob("*"))
+        if (repo / ".runs").exists()
+        else []
+    )
     result = run_cli(*args, "--repo", str(repo), "--format", "json")
     assert result.returncode == 2, result
     error = result.json()["error"]
     assert error["code"] == code and needle in error["message"]
     text = run_cli(*args, "--repo", str(repo))
     assert text.returncode == 2 and text.stderr.count("\n") == 1 and needle in text.stderr
-    after = sorted(p.relative_to(repo) for p in (repo / ".runs").rglob("*")) if (repo / ".runs").exists() else []
+    after = (
+        sorted(p.relative_to(repo) for p in (repo / ".runs").rglob("*"))
+        if (repo / ".runs").exists()
+        else []
+    )
     assert after == before
 
 
@@ -173,10 +220,22 @@ def test_bad_input_is_one_clear_error_and_exit_2(repo, args, code, needle):
         ("[pipelines.x\n", "not valid TOML"),
         ('[pipelines.x]\nstages = [{ id = "../up", command = "true" }]\n', "stage id '../up'"),
         ('[pipelines.x]\nstages = [{ id = "a", kind = "warp" }]\n', "unknown stage kind 'warp'"),
-        ('[pipelines.x]\nstages = [{ id = "a", command = "true", timeout = -1 }]\n', "timeout: expected a positive number"),
-        ('[pipelines.x]\nstages = [{ id = "a", command = "true", bogus = 1 }]\n', "unknown key(s) for a command stage: bogus"),
-        ('[pipelines.x]\nstages = [{ id = "a", kind = "subpipeline", pipeline = "x" }]\n', "includes itself"),
-        ('[pipelines.x]\nstages = [{ id = "a", command = "true" }, { id = "a", command = "true" }]\n', "appears twice"),
+        (
+            '[pipelines.x]\nstages = [{ id = "a", command = "true", timeout = -1 }]\n',
+            "timeout: expected a positive number",
+        ),
+        (
+            '[pipelines.x]\nstages = [{ id = "a", command = "true", bogus = 1 }]\n',
+            "unknown key(s) for a command stage: bogus",
+        ),
+        (
+            '[pipelines.x]\nstages = [{ id = "a", kind = "subpipeline", pipeline = "x" }]\n',
+            "includes itself",
+        ),
+        (
+            '[pipelines.x]\nstages = [{ id = "a", command = "true" }, { id = "a", command = "true" }]\n',
+            "appears twice",
+        ),
     ],
 )
 def test_bad_config_is_exit_2_before_anything_runs(tmp_path, toml, needle):
@@ -225,7 +284,11 @@ def test_resume_is_refused_while_the_runner_lives_then_cancel_kills_it(repo):
     run_dir = Path(out["artifact_root"])
     wait_for(lambda: manifest(run_dir)["commands"][0]["status"] == "running")
     status = run_cli("status", out["run_id"], "--repo", str(repo), "--format", "json").json()
-    assert status["runner_alive"] is True and status["stale"] is False and status["status"] == "in_progress"
+    assert (
+        status["runner_alive"] is True
+        and status["stale"] is False
+        and status["status"] == "in_progress"
+    )
 
     token = (run_dir / ".resume-token").read_text().strip()
     busy = run_cli("resume", out["run_id"], "--token", token, "--repo", str(repo))
@@ -236,10 +299,20 @@ def test_resume_is_refused_while_the_runner_lives_then_cancel_kills_it(repo):
     wait_for(lambda: manifest(run_dir)["status"] == "cancelled")
     data = validate_manifest(run_dir / "manifest.json")
     assert data["commands"][0]["status"] == "failed"
-    assert json.loads((repo / data["commands"][0]["error_file"]).read_text())["reason"] == "cancelled"
+    assert (
+        json.loads((repo / data["commands"][0]["error_file"]).read_text())["reason"] == "cancelled"
+    )
     assert data["commands"][1]["status"] == "pending"
-    wait_for(lambda: not run_cli("status", out["run_id"], "--repo", str(repo), "--format", "json").json()["runner_alive"])
-    sleepers = subprocess.run(["pgrep", "-f", "^sleep 30$"], capture_output=True, text=True).stdout.split()
+    wait_for(
+        lambda: (
+            not run_cli("status", out["run_id"], "--repo", str(repo), "--format", "json").json()[
+                "runner_alive"
+            ]
+        )
+    )
+    sleepers = subprocess.run(
+        ["pgrep", "-f", "^sleep 30$"], capture_output=True, text=True
+    ).stdout.split()
     assert not [pid for pid in sleepers if process_alive(int(pid))]
     names = [e["event"] for e in events(run_dir)]
     assert "cancel-requested" in names and names[-1] == "run-finished"
@@ -269,7 +342,12 @@ def test_sigterm_cancels_the_run_and_kills_its_stage(repo):
     runs = repo / ".runs" / "sig" / "cli"
     wait_for(lambda: runs.exists() and any(runs.iterdir()))
     run_dir = next(runs.iterdir())
-    wait_for(lambda: (run_dir / "manifest.json").exists() and manifest(run_dir)["commands"][0]["status"] == "running")
+    wait_for(
+        lambda: (
+            (run_dir / "manifest.json").exists()
+            and manifest(run_dir)["commands"][0]["status"] == "running"
+        )
+    )
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=15)
     assert proc.returncode == 1
@@ -314,7 +392,19 @@ def test_corrupt_manifest_names_the_file_and_field(repo):
 def test_version_and_help():
     assert run_cli("--version").stdout.strip().startswith("codex-core ")
     helptext = run_cli("--help").stdout
-    for name in ("start", "status", "resume", "runs", "plugins", "doctor", "plan", "cancel", "pause", "unpause", "metrics"):
+    for name in (
+        "start",
+        "status",
+        "resume",
+        "runs",
+        "plugins",
+        "doctor",
+        "plan",
+        "cancel",
+        "pause",
+        "unpause",
+        "metrics",
+    ):
         assert name in helptext
 
 

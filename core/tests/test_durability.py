@@ -11,12 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from codex_core.serialization import read_manifest
 from codex_core.testing import cli_path, make_repo, run_cli, validate_manifest
 
 KILLS = 100
-STAGES = "\n".join(f'  {{ id = "s{i}", command = "sleep 0.03; echo {i} >> trail.txt" }},' for i in range(8))
+STAGES = "\n".join(
+    f'  {{ id = "s{i}", command = "sleep 0.03; echo {i} >> trail.txt" }},' for i in range(8)
+)
 WORKERS = 3
 CONFIG = f"[pipelines.p]\nstages = [\n{STAGES}\n]\n"
 
@@ -46,7 +47,9 @@ def _kill_and_resume(repo: Path, n: int, delay: float) -> str:
     if before["status"] == "succeeded":
         return "finished before the kill"
     token = (run_dir / ".resume-token").read_text().strip()
-    resumed = run_cli("resume", run_dir.name, "--token", token, "--repo", str(repo), "--format", "json")
+    resumed = run_cli(
+        "resume", run_dir.name, "--token", token, "--repo", str(repo), "--format", "json"
+    )
     assert resumed.returncode == 0, resumed
     after = validate_manifest(manifest_path)
     assert after["status"] == "succeeded" and after["attempt"] == 2
@@ -58,6 +61,7 @@ def _kill_and_resume(repo: Path, n: int, delay: float) -> str:
 def test_random_sigkills_never_corrupt_and_always_resume(tmp_path):
     rng = random.Random(20261123)
     repos = [make_repo(tmp_path / f"repo{w}", {"codex-core.toml": CONFIG}) for w in range(WORKERS)]
+
     # Calibrate: how long does a whole run take under the same load? Kills are then spread
     # uniformly over that span: start-up (before any write), the queued write, the stages.
     def whole_run(repo: Path) -> float:

@@ -6,11 +6,9 @@ import json
 import time
 
 import trio
-
 from codex_core import StageOutcome, Veto, hookimpl, run_pipeline
 from codex_core.kernel import Kernel
 from codex_core.testing import validate_manifest
-
 from kernel_helpers import events, process_alive, repo_with_config
 
 
@@ -32,11 +30,28 @@ async def test_fail_fast_leaves_later_stages_pending(tmp_path):
     assert two["exit_code"] == 4
     error = json.loads((repo / two["error_file"]).read_text())
     assert error["reason"] == "command-failed"
-    assert error["command_index"] == 2 and error["command_id"] == "two" and error["command"].startswith("echo broken")
+    assert (
+        error["command_index"] == 2
+        and error["command_id"] == "two"
+        and error["command"].startswith("echo broken")
+    )
     assert error["details"]["exit_code"] == 4
     assert "broken" in error["details"]["stderr_tail"]
-    assert set(error) == {"run_id", "task_id", "command_index", "command_id", "command", "reason", "details", "created_at"}
-    assert not (repo / data["commands"][2]["log_path"] if data["commands"][2]["log_path"] else repo / "missing").exists()
+    assert set(error) == {
+        "run_id",
+        "task_id",
+        "command_index",
+        "command_id",
+        "command",
+        "reason",
+        "details",
+        "created_at",
+    }
+    assert not (
+        repo / data["commands"][2]["log_path"]
+        if data["commands"][2]["log_path"]
+        else repo / "missing"
+    ).exists()
 
 
 async def test_allowed_failure_is_skipped_with_artifact_and_run_goes_on(tmp_path):
@@ -51,7 +66,11 @@ async def test_allowed_failure_is_skipped_with_artifact_and_run_goes_on(tmp_path
     data = validate_manifest(result.manifest_path)
     assert result.status == "succeeded"
     flaky = data["commands"][0]
-    assert (flaky["status"], flaky["skip_reason"], flaky["exit_code"]) == ("skipped", "allowed-failure", 3)
+    assert (flaky["status"], flaky["skip_reason"], flaky["exit_code"]) == (
+        "skipped",
+        "allowed-failure",
+        3,
+    )
     assert json.loads((repo / flaky["error_file"]).read_text())["reason"] == "command-failed"
     assert data["commands"][1]["status"] == "succeeded"
 
@@ -178,7 +197,10 @@ async def test_every_veto_is_recorded_and_blocks(tmp_path):
     error = json.loads((repo / record.error_file).read_text())
     assert error["reason"] == "policy-denied"
     reasons = sorted(v["reason"] for v in error["details"]["vetoes"])
-    assert reasons == ["force pushes are not allowed", "guardrail raised RuntimeError: policy file unreadable"]
+    assert reasons == [
+        "force pushes are not allowed",
+        "guardrail raised RuntimeError: policy file unreadable",
+    ]
     veto_events = [e for e in events(result.artifact_root) if e["event"] == "guardrail-veto"]
     assert len(veto_events) == 1 and len(veto_events[0]["vetoes"]) == 2
 
@@ -198,9 +220,15 @@ async def test_redaction_masks_secrets_in_logs_and_artifacts(tmp_path):
     kernel.register(Secrets())
     result = await run_pipeline(repo, "p", kernel=kernel)
     run_dir = result.artifact_root
-    everything = "".join(p.read_text() for p in run_dir.rglob("*") if p.is_file() and p.name != "pipeline.json")
-    assert oct((run_dir / "pipeline.json").stat().st_mode & 0o777) == "0o600"  # the private resume snapshot
-    assert "sk-abcdefghijklmnop1234" not in everything and "sk-zyxwvutsrqponmlk9876" not in everything
+    everything = "".join(
+        p.read_text() for p in run_dir.rglob("*") if p.is_file() and p.name != "pipeline.json"
+    )
+    assert (
+        oct((run_dir / "pipeline.json").stat().st_mode & 0o777) == "0o600"
+    )  # the private resume snapshot
+    assert (
+        "sk-abcdefghijklmnop1234" not in everything and "sk-zyxwvutsrqponmlk9876" not in everything
+    )
     assert "token=[REDACTED]" in (run_dir / "commands" / "01-leak.log").read_text()
     assert "key=[REDACTED]" in (run_dir / "errors" / "01-leak.json").read_text()
 
@@ -294,3 +322,45 @@ async def test_events_record_the_run_as_it_happens(tmp_path):
     }  # fmt: skip
     assert result.manifest.metrics_recorded is True
     assert (repo / ".runs" / ".gitignore").read_text() == "*\n"
+
+
+async def test_stages_do_not_inherit_codex_cores_own_virtualenv(tmp_path, monkeypatch):
+    import sys
+    from pathlib import Path
+
+    own_bin = str(Path(sys.prefix) / "bin")
+    monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)
+    monkeypatch.setenv("PATH", own_bin + ":" + "/usr/bin:/bin")
+    repo = repo_with_config(tmp_path, """
+        [pipelines.p]
+        stages = [{ id = "env", command = "echo venv=${VIRTUAL_ENV:-none}; echo path=$PATH" }]
+    """)  # fmt: skip
+    result = await run_pipeline(repo, "p")
+    log = (result.artifact_root / "commands" / "01-env.log").read_text()
+    assert "venv=none" in log
+    assert own_bin not in log and "path=/usr/bin:/bin" in log
+
+
+async def test_a_crashing_adapter_is_reported_not_a_crash(tmp_path):
+    from codex_core.errors import ConfigError
+    from codex_core.planning import resolve
+
+    repo = repo_with_config(tmp_path, "")
+
+    class Crashes:
+        def matches(self, repo):
+            raise OSError("cannot read setup.cfg")
+
+        def stages(self, repo):
+            return []
+
+    kernel = Kernel.for_repo(repo)
+    kernel.load_namespace("codex_core.adapters")
+    kernel.add_extension("codex_core.adapters", "zz-crash", Crashes())
+    try:
+        resolve(kernel, "diagnostics")
+    except ConfigError as exc:
+        assert "adapter zz-crash failed: OSError: cannot read setup.cfg" in str(exc)
+    else:
+        raise AssertionError("diagnostics assembled from nothing")
+    assert any(f.name == "zz-crash" for f in kernel.failures)

@@ -1,5 +1,4 @@
 import pytest
-
 from codex_core.errors import InvalidIdError
 from codex_core.ids import RUN_ID_PATTERN, new_run_id, validate_id
 
@@ -15,13 +14,18 @@ def test_unsafe_ids_are_refused(bad):
     assert "invalid task id" in str(info.value)
 
 
-@pytest.mark.parametrize("good", ["default", "0001", "task-7.b", "2026-11-23T22-29-09-121Z-dc1c8501", "a_b", "CONSOLE"])
+@pytest.mark.parametrize(
+    "good", ["default", "0001", "task-7.b", "2026-11-23T22-29-09-121Z-dc1c8501", "a_b", "CONSOLE"]
+)
 def test_safe_ids_pass(good):
     assert validate_id(good) == good
 
 
 def test_run_ids_look_right_and_sort_by_time():
-    ids = [new_run_id(ns) for ns in (1_700_000_000_000_000_000, 1_700_000_000_001_000_000, 1_800_000_000_000_000_000)]
+    ids = [
+        new_run_id(ns)
+        for ns in (1_700_000_000_000_000_000, 1_700_000_000_001_000_000, 1_800_000_000_000_000_000)
+    ]
     assert all(RUN_ID_PATTERN.match(i) for i in ids)
     assert ids == sorted(ids)
     assert ids[0].startswith("2023-11-14T22-13-20-000Z-")

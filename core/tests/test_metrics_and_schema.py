@@ -57,12 +57,21 @@ def test_schema_rejects_what_the_issue_forbids(tmp_path):
     import jsonschema
     import pytest
 
-    repo = make_repo(tmp_path / "repo", {"codex-core.toml": '[pipelines.p]\nstages = [{ id = "a", command = "true" }]\n'})
+    repo = make_repo(
+        tmp_path / "repo",
+        {"codex-core.toml": '[pipelines.p]\nstages = [{ id = "a", command = "true" }]\n'},
+    )
     out = run_cli("start", "p", "--repo", str(repo), "--format", "json").json()
     good = json.loads(Path(out["manifest"]).read_text())
-    validator = jsonschema.Draft202012Validator(manifest_schema(), format_checker=jsonschema.FormatChecker())
+    validator = jsonschema.Draft202012Validator(
+        manifest_schema(), format_checker=jsonschema.FormatChecker()
+    )
     validator.validate(good)
-    for field, value in [("status", "done"), ("artifact_root", "/abs/path"), ("started_at", "yesterday")]:
+    for field, value in [
+        ("status", "done"),
+        ("artifact_root", "/abs/path"),
+        ("started_at", "yesterday"),
+    ]:
         with pytest.raises(jsonschema.ValidationError):
             validator.validate({**good, field: value})
 

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from codex_core.testing import check_hook_plugin, check_stage_kind, make_repo, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,9 +72,18 @@ def plugin_venv(tmp_path_factory):
 
 
 def _venv_cli(venv: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
-    full = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CODEX_CORE_LOAD_PLUGINS")}
+    full = {
+        k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CODEX_CORE_LOAD_PLUGINS")
+    }
     full.update(env or {})
-    return subprocess.run([str(venv / "bin" / "codex-core"), *args], capture_output=True, text=True, env=full, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [str(venv / "bin" / "codex-core"), *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 @pytest.mark.slow
@@ -83,7 +91,9 @@ def test_an_installed_plugin_is_listed_loaded_and_used(plugin_venv, tmp_path):
     import json
 
     listing = json.loads(_venv_cli(plugin_venv, "plugins", "--format", "json").stdout)["plugins"]
-    hello = next(r for r in listing if r["name"] == "hello" and r["namespace"] == "codex_core.stages")
+    hello = next(
+        r for r in listing if r["name"] == "hello" and r["namespace"] == "codex_core.stages"
+    )
     assert (hello["distribution"], hello["version"]) == ("codex-core-hello", "0.3.1")
 
     repo = make_repo(tmp_path / "repo")
@@ -111,10 +121,15 @@ def test_broken_plugins_are_reported_not_fatal(plugin_venv, tmp_path):
     assert "codex_stage_finishd" in rows[("codex_core.plugins", "typo")]["error"]
     assert rows[("codex_core.stages", "hello")]["status"] == "ok"
 
-    repo = make_repo(tmp_path / "repo", {"codex-core.toml": '[pipelines.p]\nstages = [{ id = "a", command = "true" }]\n'})
+    repo = make_repo(
+        tmp_path / "repo",
+        {"codex-core.toml": '[pipelines.p]\nstages = [{ id = "a", command = "true" }]\n'},
+    )
     assert _venv_cli(plugin_venv, "start", "p", "--repo", str(repo)).returncode == 0
     assert _venv_cli(plugin_venv, "runs", "--repo", str(repo)).returncode == 0
-    doctor = json.loads(_venv_cli(plugin_venv, "doctor", "--repo", str(repo), "--format", "json").stdout)
+    doctor = json.loads(
+        _venv_cli(plugin_venv, "doctor", "--repo", str(repo), "--format", "json").stdout
+    )
     failing = {c["name"] for c in doctor["checks"] if not c["ok"]}
     assert {"plugin codex_core.stages:broken", "plugin codex_core.plugins:typo"} <= failing
 
@@ -124,12 +139,27 @@ def test_load_plugins_allow_list(plugin_venv, tmp_path):
     import json
 
     repo = make_repo(tmp_path / "repo")
-    none = _venv_cli(plugin_venv, "start", "greet", "--repo", str(repo), env={"CODEX_CORE_LOAD_PLUGINS": ""})
+    none = _venv_cli(
+        plugin_venv, "start", "greet", "--repo", str(repo), env={"CODEX_CORE_LOAD_PLUGINS": ""}
+    )
     assert none.returncode == 2 and "unknown pipeline 'greet'" in none.stderr
-    listing = json.loads(_venv_cli(plugin_venv, "plugins", "--format", "json", env={"CODEX_CORE_LOAD_PLUGINS": ""}).stdout)
+    listing = json.loads(
+        _venv_cli(
+            plugin_venv, "plugins", "--format", "json", env={"CODEX_CORE_LOAD_PLUGINS": ""}
+        ).stdout
+    )
     allowed = {(r["distribution"], r["allowed"]) for r in listing["plugins"]}
     assert ("codex-core", True) in allowed and ("codex-core-hello", False) in allowed
-    only = _venv_cli(plugin_venv, "start", "greet", "--repo", str(repo), env={"CODEX_CORE_LOAD_PLUGINS": "codex-core-hello"})
+    only = _venv_cli(
+        plugin_venv,
+        "start",
+        "greet",
+        "--repo",
+        str(repo),
+        env={"CODEX_CORE_LOAD_PLUGINS": "codex-core-hello"},
+    )
     assert only.returncode == 0, only.stderr
-    check = _venv_cli(plugin_venv, "plugins", "--check", env={"CODEX_CORE_LOAD_PLUGINS": "codex-core-hello"})
+    check = _venv_cli(
+        plugin_venv, "plugins", "--check", env={"CODEX_CORE_LOAD_PLUGINS": "codex-core-hello"}
+    )
     assert check.returncode == 0, check.stdout  # the broken ones are not loaded at all

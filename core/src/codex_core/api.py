@@ -53,13 +53,19 @@ async def run_pipeline(
 
     kernel = kernel or Kernel.for_repo(Path(repo).resolve())
     prepared = prepare_run(
-        kernel, pipeline, task_id=task_from(task), parent_run_id=parent_run_id, approval_policy=approval_policy
+        kernel,
+        pipeline,
+        task_id=task_from(task),
+        parent_run_id=parent_run_id,
+        approval_policy=approval_policy,
     )
     manifest = await execute(prepared)
     return result_of(prepared.paths, manifest)
 
 
-def start_run(repo: str | os.PathLike[str], pipeline: str = DEFAULT_PIPELINE, **options: object) -> RunResult:
+def start_run(
+    repo: str | os.PathLike[str], pipeline: str = DEFAULT_PIPELINE, **options: object
+) -> RunResult:
     """Run ``pipeline`` on ``repo`` and block until it ends (starts its own trio loop)."""
     import functools
 

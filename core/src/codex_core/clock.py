@@ -12,7 +12,7 @@ def now() -> str:
 
 
 def format_timestamp(seconds: float) -> str:
-    moment = _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
+    moment = _dt.datetime.fromtimestamp(seconds, tz=_dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

@@ -83,7 +83,11 @@ def _build(path: Path, data: dict[str, Any], prefix: str) -> Config:
     where = f"{path}: {prefix}"
     stage_sets_raw = _table(data.get("stage_sets", {}), f"{where}stage_sets")
     stage_sets = {
-        name: _stage_list(_table(value, f"{where}stage_sets.{name}").get("stages"), f"{where}stage_sets.{name}.stages", {})
+        name: _stage_list(
+            _table(value, f"{where}stage_sets.{name}").get("stages"),
+            f"{where}stage_sets.{name}.stages",
+            {},
+        )
         for name, value in stage_sets_raw.items()
     }
     pipelines: dict[str, Pipeline] = {}
@@ -93,12 +97,16 @@ def _build(path: Path, data: dict[str, Any], prefix: str) -> Config:
         table = _table(raw, f"{where}pipelines.{name}")
         unknown = set(table) - {"title", "stages"}
         if unknown:
-            raise ConfigError(f"{where}pipelines.{name}: unknown key(s) {', '.join(sorted(unknown))}")
+            raise ConfigError(
+                f"{where}pipelines.{name}: unknown key(s) {', '.join(sorted(unknown))}"
+            )
         title = table.get("title")
         if title is not None and not isinstance(title, str):
             raise ConfigError(f"{where}pipelines.{name}.title: expected a string")
         stages = _stage_list(table.get("stages"), f"{where}pipelines.{name}.stages", stage_sets)
-        pipelines[name] = Pipeline(id=name, title=title, stages=tuple(stages), source=str(path.name))
+        pipelines[name] = Pipeline(
+            id=name, title=title, stages=tuple(stages), source=str(path.name)
+        )
     return Config(path=path, data=data, pipelines=pipelines)
 
 
@@ -148,11 +156,17 @@ def stage_from_table(raw: dict[str, Any], where: str) -> StageSpec:
     _expect(raw, "allow_failure", bool, where)
     _expect(raw, "guardrail", bool, where)
     env = raw.get("env", {})
-    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
+    if not isinstance(env, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in env.items()
+    ):
         raise ConfigError(f"{where}.env: expected a table of strings")
     timeout = raw.get("timeout")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
-        raise ConfigError(f"{where}.timeout: expected a positive number of seconds, got {timeout!r}")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+    ):
+        raise ConfigError(
+            f"{where}.timeout: expected a positive number of seconds, got {timeout!r}"
+        )
     if kind == "subpipeline" and not raw.get("pipeline"):
         raise ConfigError(f"{where}: a subpipeline stage needs 'pipeline'")
     return StageSpec(
@@ -172,4 +186,6 @@ def stage_from_table(raw: dict[str, Any], where: str) -> StageSpec:
 
 def _expect(raw: dict[str, Any], key: str, kind: type, where: str) -> None:
     if key in raw and not isinstance(raw[key], kind):
-        raise ConfigError(f"{where}.{key}: expected {'a string' if kind is str else 'true or false'}, got {raw[key]!r}")
+        raise ConfigError(
+            f"{where}.{key}: expected {'a string' if kind is str else 'true or false'}, got {raw[key]!r}"
+        )

@@ -90,7 +90,9 @@ def installed(namespaces: Iterable[str] = NAMESPACES) -> list[PluginInfo]:
     return sorted(found.values(), key=lambda i: (i.namespace, i.name, i.distribution or ""))
 
 
-def load(namespace: str, names: Iterable[str] | None = None) -> tuple[dict[str, Any], list[LoadFailure]]:
+def load(
+    namespace: str, names: Iterable[str] | None = None
+) -> tuple[dict[str, Any], list[LoadFailure]]:
     """Import the plugins of ``namespace`` (only ``names`` when given).
 
     Returns the plugin objects by name (an entry point naming a class is instantiated with no

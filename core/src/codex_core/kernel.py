@@ -59,7 +59,9 @@ class Kernel:
             self._register(namespace, *discovery.load(namespace, wanted))
         return {n: have[n] for n in names if n in have}
 
-    def _register(self, namespace: str, objects: dict[str, Any], failures: list[LoadFailure]) -> None:
+    def _register(
+        self, namespace: str, objects: dict[str, Any], failures: list[LoadFailure]
+    ) -> None:
         self.failures.extend(failures)
         for name, obj in objects.items():
             plugin_name = f"{namespace}:{name}"
@@ -108,7 +110,9 @@ class Kernel:
 
     def redaction_patterns(self) -> list[re.Pattern[str]]:
         results = self.pm.hook.codex_redaction_patterns(config=self.config)
-        return [re.compile(p) if isinstance(p, str) else p for result in results for p in result or ()]
+        return [
+            re.compile(p) if isinstance(p, str) else p for result in results for p in result or ()
+        ]
 
     def redactor(self) -> Redactor:
         """A redactor built from every plugin's patterns (built anew: plugins may be added late)."""
@@ -129,13 +133,20 @@ class Kernel:
             try:
                 answer = impl.function(action=action)
             except Exception as err:
-                vetoes.append(Veto(reason=f"guardrail raised {type(err).__name__}: {err}", guardrail=impl.plugin_name))
+                vetoes.append(
+                    Veto(
+                        reason=f"guardrail raised {type(err).__name__}: {err}",
+                        guardrail=impl.plugin_name,
+                    )
+                )
                 continue
             if answer is not None:
                 if not isinstance(answer, Veto):
                     answer = Veto(reason=str(answer))
                 if answer.guardrail is None:
-                    answer = Veto(reason=answer.reason, rule=answer.rule, guardrail=impl.plugin_name)
+                    answer = Veto(
+                        reason=answer.reason, rule=answer.rule, guardrail=impl.plugin_name
+                    )
                 vetoes.append(answer)
         return vetoes
 

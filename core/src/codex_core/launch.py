@@ -98,7 +98,9 @@ def prepare_run(
     write_atomic(paths.manifest, kernel.redactor().redact(manifest_to_json(manifest)))
     from .engine.recorder import append_event
 
-    append_event(paths, "run-queued", pipeline_id=pipeline.id, task_id=task_id, parent_run_id=parent_run_id)
+    append_event(
+        paths, "run-queued", pipeline_id=pipeline.id, task_id=task_id, parent_run_id=parent_run_id
+    )
     return PreparedRun(kernel, paths, manifest, pipeline, lock)
 
 
@@ -108,12 +110,16 @@ def load_pipeline_snapshot(paths: RunPaths) -> Pipeline:
         data = json.loads(source.read_text())
         return converter.structure(data, Pipeline)
     except FileNotFoundError:
-        raise ManifestError(f"{source}: missing; the run never started and cannot be resumed") from None
+        raise ManifestError(
+            f"{source}: missing; the run never started and cannot be resumed"
+        ) from None
     except Exception as exc:
         raise ManifestError(f"{source}: unreadable ({exc})") from None
 
 
-def prepare_resume(kernel: Kernel, ref: str, *, token: str, actor: str, reason: str | None) -> PreparedRun:
+def prepare_resume(
+    kernel: Kernel, ref: str, *, token: str, actor: str, reason: str | None
+) -> PreparedRun:
     from .engine.recorder import append_event
 
     paths = RunStore(kernel.repo).locate(ref)
@@ -142,7 +148,13 @@ def prepare_resume(kernel: Kernel, ref: str, *, token: str, actor: str, reason: 
     manifest.attempt += 1
     manifest.metrics_recorded = False
     manifest.resume_events.append(
-        ResumeEvent(timestamp=clock.now(), actor=actor, reason=reason, outcome="accepted", attempt=manifest.attempt)
+        ResumeEvent(
+            timestamp=clock.now(),
+            actor=actor,
+            reason=reason,
+            outcome="accepted",
+            attempt=manifest.attempt,
+        )
     )
     # We hold the lock: we are the runner now, the one writer of the manifest.
     write_atomic(paths.manifest, kernel.redactor().redact(manifest_to_json(manifest)))

@@ -10,7 +10,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-REQUIRED = ("run_id", "attempt", "status", "duration_seconds", "commands_passed", "commands_failed", "guardrails_present")
+REQUIRED = (
+    "run_id",
+    "attempt",
+    "status",
+    "duration_seconds",
+    "commands_passed",
+    "commands_failed",
+    "guardrails_present",
+)
 
 
 def read_lines(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -36,7 +44,11 @@ def read_lines(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
 def summarise(entries: list[dict[str, Any]]) -> dict[str, Any]:
     total = len(entries)
     succeeded = sum(e["status"] == "succeeded" for e in entries)
-    durations = [float(e["duration_seconds"]) for e in entries if isinstance(e["duration_seconds"], int | float)]
+    durations = [
+        float(e["duration_seconds"])
+        for e in entries
+        if isinstance(e["duration_seconds"], int | float)
+    ]
     guarded = sum(bool(e["guardrails_present"]) for e in entries)
     return {
         "transitions": total,

@@ -10,6 +10,7 @@ sub-pipelines must exist, and no pipeline may include itself.
 from __future__ import annotations
 
 from .adapter_api import DIAGNOSTIC_STEPS
+from .discovery import LoadFailure
 from .errors import ConfigError, UnknownPipelineError, UnknownStageKindError
 from .ids import id_problem
 from .kernel import Kernel
@@ -46,20 +47,33 @@ def _find(kernel: Kernel, name: str) -> Pipeline:
 
 def assemble_diagnostics(kernel: Kernel) -> Pipeline:
     """Build, lint and test from each adapter that recognises the repo, then guardrail stages."""
-    matching = [(name, a) for name, a in sorted(kernel.adapters().items()) if a.matches(kernel.repo)]
+    proposed: list[tuple[str, list[StageSpec]]] = []
+    for name, adapter in sorted(kernel.adapters().items()):
+        try:  # a broken adapter is reported (plugins --check, doctor), not a crash of the run
+            if adapter.matches(kernel.repo):
+                proposed.append((name, list(adapter.stages(kernel.repo))))
+        except Exception as err:
+            kernel.failures.append(
+                LoadFailure("codex_core.adapters", name, f"{type(err).__name__}: {err}")
+            )
     stages: list[StageSpec] = []
-    for name, adapter in matching:
-        for stage in adapter.stages(kernel.repo):
-            stage_id = stage.id if len(matching) == 1 else f"{name}-{stage.id}"
+    for name, adapter_stages in proposed:
+        for stage in adapter_stages:
+            stage_id = stage.id if len(proposed) == 1 else f"{name}-{stage.id}"
             stages.append(_with(stage, id=stage_id, source=stage.source or name))
     kernel.guardrails()  # loaded so their hooks are registered before asking for stages
     stages.extend(kernel.diagnostics_stages())
     if not stages:
+        broken = "".join(
+            f"; adapter {f.name} failed: {f.error}"
+            for f in kernel.failures
+            if f.namespace == "codex_core.adapters"
+        )
         raise ConfigError(
             f"no adapter recognises {kernel.repo} and no [pipelines.{DEFAULT_PIPELINE}] is configured "
-            f"(installed adapters: {', '.join(sorted(kernel.adapters())) or 'none'})"
+            f"(installed adapters: {', '.join(sorted(kernel.adapters())) or 'none'}){broken}"
         )
-    adapters = ", ".join(name for name, _ in matching) or "none"
+    adapters = ", ".join(name for name, _ in proposed) or "none"
     return Pipeline(
         id=DEFAULT_PIPELINE,
         title=f"Diagnostics ({adapters})",
@@ -78,22 +92,32 @@ def check(kernel: Kernel, pipeline: Pipeline, chain: tuple[str, ...]) -> None:
     seen: set[str] = set()
     for stage in pipeline.stages:
         if id_problem(stage.id):
-            raise ConfigError(f"pipeline {pipeline.id!r}: stage id {stage.id!r} {id_problem(stage.id)}")
+            raise ConfigError(
+                f"pipeline {pipeline.id!r}: stage id {stage.id!r} {id_problem(stage.id)}"
+            )
         if stage.id in seen:
             raise ConfigError(f"pipeline {pipeline.id!r}: stage id {stage.id!r} appears twice")
         seen.add(stage.id)
         kind = kernel.stage_kind(stage.kind)
         if kind is None:
-            broken = [f.error for f in kernel.failures if f.namespace == "codex_core.stages" and f.name == stage.kind]
+            broken = [
+                f.error
+                for f in kernel.failures
+                if f.namespace == "codex_core.stages" and f.name == stage.kind
+            ]
             why = f" (it failed to load: {broken[0]})" if broken else ""
-            raise UnknownStageKindError(f"pipeline {pipeline.id!r}, stage {stage.id!r}: unknown stage kind {stage.kind!r}{why}")
+            raise UnknownStageKindError(
+                f"pipeline {pipeline.id!r}, stage {stage.id!r}: unknown stage kind {stage.kind!r}{why}"
+            )
         validate = getattr(kind, "validate", None)
         if validate is not None:
             validate(stage)
         if stage.kind == "subpipeline":
             target = stage.pipeline or ""
             if target in chain:
-                raise ConfigError(f"pipeline {pipeline.id!r}, stage {stage.id!r}: includes itself ({' -> '.join((*chain, target))})")
+                raise ConfigError(
+                    f"pipeline {pipeline.id!r}, stage {stage.id!r}: includes itself ({' -> '.join((*chain, target))})"
+                )
             check(kernel, _find(kernel, target), chain=(*chain, target))
 
 

@@ -29,4 +29,6 @@ class Redactor:
     def redact_bytes(self, data: bytes) -> bytes:
         if not self.patterns:
             return data
-        return self.redact(data.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+        return self.redact(data.decode("utf-8", "surrogateescape")).encode(
+            "utf-8", "surrogateescape"
+        )

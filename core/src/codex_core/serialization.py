@@ -62,7 +62,11 @@ def structure(data: Any, cls: type[T], *, source: str) -> T:
     try:
         return converter.structure(data, cls)
     except Exception as exc:  # cattrs raises ExceptionGroups of many kinds
-        problems = cattrs.transform_error(exc, path="$") if isinstance(exc, cattrs.BaseValidationError) else [str(exc)]
+        problems = (
+            cattrs.transform_error(exc, path="$")
+            if isinstance(exc, cattrs.BaseValidationError)
+            else [str(exc)]
+        )
         raise ManifestError(f"{source}: " + "; ".join(problems)) from None
 
 

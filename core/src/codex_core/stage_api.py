@@ -60,9 +60,21 @@ class StageOutcome:
         if result.ok:
             return cls("succeeded", exit_code=result.exit_code, summary=summary or "exit 0")
         details = dict(result.details)
-        details.update(exit_code=result.exit_code, stderr_tail=result.stderr_tail, stderr_truncated=result.stderr_truncated)
-        text = summary or (f"exit {result.exit_code}" if result.exit_code is not None else result.reason)
-        return cls("failed", exit_code=result.exit_code, summary=text, reason=result.reason, details=details)
+        details.update(
+            exit_code=result.exit_code,
+            stderr_tail=result.stderr_tail,
+            stderr_truncated=result.stderr_truncated,
+        )
+        text = summary or (
+            f"exit {result.exit_code}" if result.exit_code is not None else result.reason
+        )
+        return cls(
+            "failed",
+            exit_code=result.exit_code,
+            summary=text,
+            reason=result.reason,
+            details=details,
+        )
 
 
 @attrs.frozen

@@ -165,13 +165,23 @@ class RunStore:
         """Every run (of ``task_id`` when given), newest first. Listing is the one O(n) operation."""
         if not self.root.is_dir():
             return
-        tasks = [task_id] if task_id else sorted(
-            entry.name for entry in os.scandir(self.root) if entry.is_dir() and not entry.name.startswith(".")
+        tasks = (
+            [task_id]
+            if task_id
+            else sorted(
+                entry.name
+                for entry in os.scandir(self.root)
+                if entry.is_dir() and not entry.name.startswith(".")
+            )
         )
         found: list[RunPaths] = []
         for task in tasks:
             cli = self.task_dir(task) / "cli"
             if cli.is_dir():
-                found.extend(RunPaths(self.repo, task, e.name, Path(e.path)) for e in os.scandir(cli) if e.is_dir())
+                found.extend(
+                    RunPaths(self.repo, task, e.name, Path(e.path))
+                    for e in os.scandir(cli)
+                    if e.is_dir()
+                )
         found.sort(key=lambda p: p.run_id, reverse=True)
         yield from found

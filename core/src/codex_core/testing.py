@@ -64,7 +64,11 @@ def make_repo(path: Path, files: Mapping[str, str] | None = None, *, commit: boo
             target.chmod(0o755)
     if commit:
         subprocess.run(["git", "-C", str(path), "add", "-A"], check=True, env=env)
-        subprocess.run(["git", "-C", str(path), "commit", "-q", "--allow-empty", "-m", "initial"], check=True, env=env)
+        subprocess.run(
+            ["git", "-C", str(path), "commit", "-q", "--allow-empty", "-m", "initial"],
+            check=True,
+            env=env,
+        )
     return path
 
 
@@ -90,13 +94,17 @@ class CliResult:
         try:
             return json.loads(self.stdout)
         except json.JSONDecodeError as exc:
-            raise AssertionError(f"stdout is not JSON ({exc}):\n{self.stdout}\nstderr:\n{self.stderr}") from None
+            raise AssertionError(
+                f"stdout is not JSON ({exc}):\n{self.stdout}\nstderr:\n{self.stderr}"
+            ) from None
 
     def __repr__(self) -> str:
         return f"<CliResult exit={self.returncode}\nstdout={self.stdout}\nstderr={self.stderr}>"
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None, timeout: float = 120) -> CliResult:
+def run_cli(
+    *args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None, timeout: float = 120
+) -> CliResult:
     """Run the real ``codex-core`` command as a subprocess."""
     full_env = {**os.environ, **(env or {})}
     proc = subprocess.run(
@@ -118,7 +126,9 @@ def validate_manifest(path: Path) -> dict[str, Any]:
     import jsonschema
 
     data = json.loads(path.read_text())
-    validator = jsonschema.Draft202012Validator(manifest_schema(), format_checker=jsonschema.FormatChecker())
+    validator = jsonschema.Draft202012Validator(
+        manifest_schema(), format_checker=jsonschema.FormatChecker()
+    )
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     assert not errors, f"{path} does not match the manifest schema:\n" + "\n".join(
         f"  $.{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in errors
@@ -136,21 +146,27 @@ def check_adapter(adapter: Any, repo: Path) -> list[StageSpec]:
     assert callable(getattr(adapter, "stages", None)), "an adapter needs stages(repo)"
     before = _tree_snapshot(repo)
     assert adapter.matches(repo) is True, f"{adapter!r} does not recognise {repo}"
-    assert adapter.matches(repo.parent / "no-such-dir-for-codex-core") is False, "matches() must be False for a missing dir"
+    assert adapter.matches(repo.parent / "no-such-dir-for-codex-core") is False, (
+        "matches() must be False for a missing dir"
+    )
     stages = adapter.stages(repo)
-    assert [s.id for s in stages] == list(DIAGNOSTIC_STEPS), f"stages must be {DIAGNOSTIC_STEPS}, got {[s.id for s in stages]}"
+    assert [s.id for s in stages] == list(DIAGNOSTIC_STEPS), (
+        f"stages must be {DIAGNOSTIC_STEPS}, got {[s.id for s in stages]}"
+    )
     for stage in stages:
         assert isinstance(stage, StageSpec), f"{stage!r} is not a StageSpec"
         assert stage.kind == "command", f"stage {stage.id}: adapters contribute command stages"
-        assert stage.command is None or (isinstance(stage.command, str) and stage.command.strip()), (
-            f"stage {stage.id}: command must be None (no command) or a non-empty string"
-        )
+        assert stage.command is None or (
+            isinstance(stage.command, str) and stage.command.strip()
+        ), f"stage {stage.id}: command must be None (no command) or a non-empty string"
     assert _tree_snapshot(repo) == before, "matches()/stages() must not change the repository"
     return stages
 
 
 def _tree_snapshot(repo: Path) -> dict[str, float]:
-    return {str(p): p.stat().st_mtime for p in repo.rglob("*") if ".git" not in p.parts and p.is_file()}
+    return {
+        str(p): p.stat().st_mtime for p in repo.rglob("*") if ".git" not in p.parts and p.is_file()
+    }
 
 
 def check_stage_kind(kind_name: str, repo: Path, spec: StageSpec | None = None) -> dict[str, Any]:
@@ -166,7 +182,9 @@ def check_stage_kind(kind_name: str, repo: Path, spec: StageSpec | None = None) 
 
     kernel = Kernel.for_repo(repo)
     kind = kernel.stage_kind(kind_name)
-    assert kind is not None, f"no stage kind {kind_name!r} is installed (failures: {kernel.failures})"
+    assert kind is not None, (
+        f"no stage kind {kind_name!r} is installed (failures: {kernel.failures})"
+    )
     assert callable(getattr(kind, "run", None)), f"stage kind {kind_name!r} has no run(ctx)"
     spec = spec or StageSpec(id="conformance", kind=kind_name)
     pipeline = Pipeline(id="conformance", stages=(spec,), source="codex_core.testing")

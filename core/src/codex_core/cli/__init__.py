@@ -57,14 +57,20 @@ class LazyGroup(click.Group):
             kernel = Kernel.for_repo(Path.cwd())
             commands: dict[str, click.Command] = {}
             for command in kernel.cli_commands():
-                if isinstance(command, click.Command) and command.name and command.name not in BUILTIN:
+                if (
+                    isinstance(command, click.Command)
+                    and command.name
+                    and command.name not in BUILTIN
+                ):
                     commands[command.name] = command
             self._plugin_commands = commands
         return self._plugin_commands
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", "-V", prog_name="codex-core", message="%(prog)s %(version)s")
+@click.version_option(
+    __version__, "--version", "-V", prog_name="codex-core", message="%(prog)s %(version)s"
+)
 def cli() -> None:
     """Run coding-agent pipelines on a repository and keep an auditable, resumable record."""
 

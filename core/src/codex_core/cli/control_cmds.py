@@ -46,6 +46,8 @@ def _make(action: str, help_text: str) -> click.Command:
     return command
 
 
-cancel = _make("cancel", "Cancel RUN: its running stage's processes are killed; the run ends cancelled.")
+cancel = _make(
+    "cancel", "Cancel RUN: its running stage's processes are killed; the run ends cancelled."
+)
 pause = _make("pause", "Pause RUN before its next stage.")
 unpause = _make("unpause", "Let a paused RUN go on.")

@@ -19,6 +19,7 @@ from .output import emit_json, format_option, repo_option, resolve_repo
 def plan(pipeline: str, repo: Path, output_format: str) -> int:
     """Show the stages PIPELINE would run, without running anything."""
     from ..kernel import Kernel
+    from ..model import SKIP_NO_COMMAND
     from ..planning import resolve
 
     repo = resolve_repo(repo)
@@ -28,17 +29,29 @@ def plan(pipeline: str, repo: Path, output_format: str) -> int:
             "index": i, "id": s.id, "title": s.display_title, "kind": s.kind, "command": s.command,
             "pipeline": s.pipeline, "cwd": s.cwd, "timeout": s.timeout, "allow_failure": s.allow_failure,
             "guardrail": s.guardrail, "source": s.source,
-            "skip_reason": "no-command" if s.kind == "command" and not s.command else None,
+            "skip_reason": SKIP_NO_COMMAND if s.kind == "command" and not s.command else None,
         }
         for i, s in enumerate(resolved.stages, start=1)
     ]  # fmt: skip
     if output_format == "json":
-        emit_json({"pipeline_id": resolved.id, "title": resolved.title, "source": resolved.source, "stages": stages})
+        emit_json(
+            {
+                "pipeline_id": resolved.id,
+                "title": resolved.title,
+                "source": resolved.source,
+                "stages": stages,
+            }
+        )
         return 0
     click.echo(f"{resolved.id}: {resolved.title or ''} [{resolved.source}]".rstrip())
     for s in stages:
         what = s["command"] or (f"-> {s['pipeline']}" if s["pipeline"] else "(skipped: no command)")
-        flags = "".join([" [allow-failure]" if s["allow_failure"] else "", f" [timeout {s['timeout']:g}s]" if s["timeout"] else ""])
+        flags = "".join(
+            [
+                " [allow-failure]" if s["allow_failure"] else "",
+                f" [timeout {s['timeout']:g}s]" if s["timeout"] else "",
+            ]
+        )
         click.echo(f"  {s['index']:>2}. {s['id']:<16} {s['kind']:<12} {what}{flags}")
     return 0
 
@@ -52,7 +65,11 @@ def _print_status(info: dict) -> None:
     beat = f"heartbeat {age:.1f}s ago, " if age is not None else ""
     click.echo(f"status: {info['status']}{detail} ({beat}{alive}{stale})")
     for c in info["commands"]:
-        extra = f" ({c['skip_reason']})" if c.get("skip_reason") else (f" ({c['summary']})" if c["status"] == "failed" and c.get("summary") else "")
+        extra = (
+            f" ({c['skip_reason']})"
+            if c.get("skip_reason")
+            else (f" ({c['summary']})" if c["status"] == "failed" and c.get("summary") else "")
+        )
         took = f" {c['duration_seconds']:.2f}s" if c.get("duration_seconds") is not None else ""
         click.echo(f"  {c['index']:>2}. {c['id']:<16} {c['status']}{extra}{took}")
 
@@ -60,8 +77,16 @@ def _print_status(info: dict) -> None:
 @click.command()
 @click.argument("run")
 @repo_option
-@click.option("--watch", is_flag=True, help="Keep reporting until the run ends (exit 0 if it succeeded).")
-@click.option("--interval", type=click.FloatRange(min=0.1), default=2.0, show_default=True, help="Seconds between reports.")
+@click.option(
+    "--watch", is_flag=True, help="Keep reporting until the run ends (exit 0 if it succeeded)."
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=2.0,
+    show_default=True,
+    help="Seconds between reports.",
+)
 @format_option
 def status(run: str, repo: Path, watch: bool, interval: float, output_format: str) -> int:
     """Report on RUN (a run id, or the path of its manifest or compatibility stub)."""
@@ -82,7 +107,9 @@ def status(run: str, repo: Path, watch: bool, interval: float, output_format: st
         if terminal:
             return 0 if info["status"] == "succeeded" else 1
         if not info["runner_alive"] and info["stale"]:
-            click.echo(f"runner of {info['run_id']} is gone; resume it with `codex-core resume`", err=True)
+            click.echo(
+                f"runner of {info['run_id']} is gone; resume it with `codex-core resume`", err=True
+            )
             return 1
         time.sleep(interval)
 
@@ -108,15 +135,25 @@ def runs(task: str | None, repo: Path, limit: int | None, output_format: str) ->
         row = {"run_id": paths.run_id, "task_id": paths.task_id, "manifest": str(paths.manifest)}
         try:
             m = read_manifest(paths.manifest)
-            row.update(status=m.status, pipeline_id=m.pipeline_id, started_at=m.started_at, summary=m.summary)
+            row.update(
+                status=m.status,
+                pipeline_id=m.pipeline_id,
+                started_at=m.started_at,
+                summary=m.summary,
+            )
         except ManifestError as exc:
-            row.update(status="not-started" if not paths.manifest.exists() else "unreadable", error=str(exc))
+            row.update(
+                status="not-started" if not paths.manifest.exists() else "unreadable",
+                error=str(exc),
+            )
         rows.append(row)
     if output_format == "json":
         emit_json({"runs": rows})
     else:
         for row in rows:
-            click.echo(f"{row['run_id']}  {row['task_id']:<12} {row['status']:<12} {row.get('pipeline_id') or ''}")
+            click.echo(
+                f"{row['run_id']}  {row['task_id']:<12} {row['status']:<12} {row.get('pipeline_id') or ''}"
+            )
         if not rows:
             click.echo("no runs")
     return 0
@@ -154,8 +191,12 @@ def metrics(task: str | None, repo: Path, output_format: str) -> int:
     for name, s in {**report["tasks"], "(all)": report["overall"]}.items():
         rate = f"{s['success_rate']:.0%}" if s["success_rate"] is not None else "-"
         cover = f"{s['guardrail_coverage']:.0%}" if s["guardrail_coverage"] is not None else "-"
-        mean = f"{s['mean_duration_seconds']:.2f}s" if s["mean_duration_seconds"] is not None else "-"
-        click.echo(f"{name:<14} {s['transitions']:>5} finished  success {rate:>5}  mean {mean:>8}  guardrails {cover:>5}")
+        mean = (
+            f"{s['mean_duration_seconds']:.2f}s" if s["mean_duration_seconds"] is not None else "-"
+        )
+        click.echo(
+            f"{name:<14} {s['transitions']:>5} finished  success {rate:>5}  mean {mean:>8}  guardrails {cover:>5}"
+        )
     for problem in report["problems"]:
         click.secho(f"warning: {problem}", fg="yellow", err=True)
     return 0

@@ -45,8 +45,14 @@ def plugins(check: bool, output_format: str) -> int:
         emit_json({"plugins": rows})
     else:
         for row in rows:
-            state = f"  {row['status']}" if check else ("" if row["allowed"] else "  (disabled by CODEX_CORE_LOAD_PLUGINS)")
-            click.echo(f"{row['namespace']:<22} {row['name']:<14} {row['distribution']} {row['version']}{state}")
+            state = (
+                f"  {row['status']}"
+                if check
+                else ("" if row["allowed"] else "  (disabled by CODEX_CORE_LOAD_PLUGINS)")
+            )
+            click.echo(
+                f"{row['namespace']:<22} {row['name']:<14} {row['distribution']} {row['version']}{state}"
+            )
             if row.get("error"):
                 click.secho(f"    {row['error']}", fg="red")
     return 1 if check and failures else 0
@@ -66,7 +72,11 @@ def _tool_version(name: str, *args: str) -> str | None:
         done = subprocess.run([exe, *args], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr).strip() else exe
+    return (
+        (done.stdout or done.stderr).strip().splitlines()[0]
+        if (done.stdout or done.stderr).strip()
+        else exe
+    )
 
 
 @click.command()
@@ -82,7 +92,9 @@ def doctor(repo: Path, output_format: str) -> int:
     repo = resolve_repo(repo)
     checks: list[DoctorCheck] = [
         DoctorCheck("codex-core", True, __version__),
-        DoctorCheck("python", sys.version_info >= (3, 11), f"{platform.python_version()} ({sys.executable})"),
+        DoctorCheck(
+            "python", sys.version_info >= (3, 11), f"{platform.python_version()} ({sys.executable})"
+        ),
     ]
     git = _tool_version("git", "--version")
     checks.append(DoctorCheck("git", git is not None, git or "not found on PATH"))
@@ -93,20 +105,34 @@ def doctor(repo: Path, output_format: str) -> int:
         kernel = None
     if kernel is not None:
         config_path = kernel.config.path
-        checks.append(DoctorCheck("config", True, str(config_path) if config_path else "none (defaults)"))
+        checks.append(
+            DoctorCheck("config", True, str(config_path) if config_path else "none (defaults)")
+        )
         for namespace in NAMESPACES:
             kernel.load_namespace(namespace)
         adapters = [n for n, a in sorted(kernel.adapters().items()) if _safe_matches(a, repo)]
-        checks.append(DoctorCheck("adapters", True, ", ".join(adapters) or "none recognise this repository"))
+        checks.append(
+            DoctorCheck("adapters", True, ", ".join(adapters) or "none recognise this repository")
+        )
         for failure in kernel.failures:
-            checks.append(DoctorCheck(f"plugin {failure.namespace}:{failure.name}", False, failure.error))
+            checks.append(
+                DoctorCheck(f"plugin {failure.namespace}:{failure.name}", False, failure.error)
+            )
         try:
             checks.extend(kernel.doctor_checks())
         except Exception as exc:  # a plugin's check raising is itself a finding
-            checks.append(DoctorCheck("plugin doctor checks", False, f"{type(exc).__name__}: {exc}"))
+            checks.append(
+                DoctorCheck("plugin doctor checks", False, f"{type(exc).__name__}: {exc}")
+            )
     ok = all(c.ok for c in checks)
     if output_format == "json":
-        emit_json({"ok": ok, "repo": str(repo), "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]})
+        emit_json(
+            {
+                "ok": ok,
+                "repo": str(repo),
+                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks],
+            }
+        )
     else:
         for c in checks:
             mark = click.style("ok  ", fg="green") if c.ok else click.style("FAIL", fg="red")

@@ -25,7 +25,9 @@ class PlainProgress:
     @hookimpl
     def codex_run_started(self, manifest: Any, run_dir: Any) -> None:
         attempt = f" (attempt {manifest.attempt})" if manifest.attempt > 1 else ""
-        self._line(f"run {manifest.run_id}: {manifest.pipeline_id}, {len(manifest.commands)} stages{attempt}")
+        self._line(
+            f"run {manifest.run_id}: {manifest.pipeline_id}, {len(manifest.commands)} stages{attempt}"
+        )
 
     @hookimpl
     def codex_stage_started(self, manifest: Any, record: Any) -> None:
@@ -45,12 +47,16 @@ class RichProgress:
 
     @hookimpl
     def codex_run_started(self, manifest: Any, run_dir: Any) -> None:
-        self.console.print(f"[bold]run {manifest.run_id}[/bold]: {manifest.pipeline_id}, {len(manifest.commands)} stages")
+        self.console.print(
+            f"[bold]run {manifest.run_id}[/bold]: {manifest.pipeline_id}, {len(manifest.commands)} stages"
+        )
 
     @hookimpl
     def codex_stage_started(self, manifest: Any, record: Any) -> None:
         if manifest.parent_run_id is None:
-            self.status = self.console.status(f"[{record.index}/{len(manifest.commands)}] {record.id}")
+            self.status = self.console.status(
+                f"[{record.index}/{len(manifest.commands)}] {record.id}"
+            )
             self.status.start()
 
     @hookimpl

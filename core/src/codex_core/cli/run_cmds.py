@@ -19,7 +19,9 @@ APPROVAL_POLICIES = ("untrusted", "on-failure", "on-request", "never")
 
 def _check_policy(policy: str | None) -> str | None:
     if policy is not None and policy not in APPROVAL_POLICIES:
-        raise UsageError(f"invalid approval policy {policy!r} (one of: {', '.join(APPROVAL_POLICIES)})")
+        raise UsageError(
+            f"invalid approval policy {policy!r} (one of: {', '.join(APPROVAL_POLICIES)})"
+        )
     return policy
 
 
@@ -45,7 +47,9 @@ def _report(paths: Any, manifest: Any, output_format: str) -> int:
 
 def _spawn_detached(prepared: Any) -> None:
     """Hand the prepared run (and its lock) to a background runner process."""
-    log = os.open(prepared.paths.runner_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    log = os.open(
+        prepared.paths.runner_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644
+    )
     try:
         subprocess.Popen(
             [sys.executable, "-m", "codex_core.engine.detached", str(prepared.kernel.repo), prepared.paths.run_id, str(prepared.lock.fd)],
@@ -72,8 +76,12 @@ def _run_foreground(prepared: Any) -> Any:
 @repo_option
 @click.option("--task", help="Task id (default: $CODEX_CORE_TASK, else 'default').")
 @click.option("--parent-run", "parent_run", help="Record this run as a child of run ID.")
-@click.option("--approval-policy", help=f"Recorded in the manifest ({', '.join(APPROVAL_POLICIES)}).")
-@click.option("--detach", is_flag=True, help="Return once the run is queued; it goes on in the background.")
+@click.option(
+    "--approval-policy", help=f"Recorded in the manifest ({', '.join(APPROVAL_POLICIES)})."
+)
+@click.option(
+    "--detach", is_flag=True, help="Return once the run is queued; it goes on in the background."
+)
 @format_option
 def start(pipeline: str, repo: Path, task: str | None, parent_run: str | None, approval_policy: str | None,
           detach: bool, output_format: str) -> int:  # fmt: skip
@@ -87,7 +95,11 @@ def start(pipeline: str, repo: Path, task: str | None, parent_run: str | None, a
         validate_id(parent_run, "run id")
     kernel = Kernel.for_repo(repo)
     prepared = prepare_run(
-        kernel, pipeline, task_id=task_id, parent_run_id=parent_run, approval_policy=_check_policy(approval_policy)
+        kernel,
+        pipeline,
+        task_id=task_id,
+        parent_run_id=parent_run,
+        approval_policy=_check_policy(approval_policy),
     )
     if detach:
         _spawn_detached(prepared)
@@ -99,12 +111,24 @@ def start(pipeline: str, repo: Path, task: str | None, parent_run: str | None, a
 @click.command()
 @click.argument("run")
 @click.option("--token", required=True, help="The run's resume token (its .resume-token file).")
-@click.option("--actor", default=lambda: os.environ.get("USER", "unknown"), help="Who resumes (default: $USER).")
+@click.option(
+    "--actor",
+    default=lambda: os.environ.get("USER", "unknown"),
+    help="Who resumes (default: $USER).",
+)
 @click.option("--reason", help="Why, for the record.")
 @repo_option
 @click.option("--detach", is_flag=True, help="Resume in the background.")
 @format_option
-def resume(run: str, token: str, actor: str, reason: str | None, repo: Path, detach: bool, output_format: str) -> int:
+def resume(
+    run: str,
+    token: str,
+    actor: str,
+    reason: str | None,
+    repo: Path,
+    detach: bool,
+    output_format: str,
+) -> int:
     """Re-run the stages of RUN that did not succeed."""
     from ..kernel import Kernel
     from ..launch import prepare_resume

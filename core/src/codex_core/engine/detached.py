@@ -25,7 +25,9 @@ def main(argv: list[str]) -> int:
     lock = RunnerLock.adopt(fd)
     kernel = Kernel.for_repo(repo)
     paths = RunStore(repo).locate(run_id)
-    prepared = PreparedRun(kernel, paths, read_manifest(paths.manifest), load_pipeline_snapshot(paths), lock)
+    prepared = PreparedRun(
+        kernel, paths, read_manifest(paths.manifest), load_pipeline_snapshot(paths), lock
+    )
     manifest = trio.run(lambda: execute(prepared, handle_signals=True))
     return 0 if manifest.status == "succeeded" else 1
 

@@ -62,7 +62,9 @@ async def kill_group(process: trio.Process, grace: float = KILL_GRACE_SECONDS) -
     await process.wait()
 
 
-async def _pump(stream: trio.abc.ReceiveStream, write: Callable[[bytes], None], tail: TailBuffer | None) -> None:
+async def _pump(
+    stream: trio.abc.ReceiveStream, write: Callable[[bytes], None], tail: TailBuffer | None
+) -> None:
     async with stream:
         while chunk := await stream.receive_some(65536):
             write(chunk)
@@ -95,7 +97,11 @@ async def run_shell(
             start_new_session=True,
         )
     except OSError as exc:
-        return CommandResult(exit_code=None, reason=REASON_SPAWN_FAILED, details={"error": str(exc), "cwd": os.fspath(cwd)})
+        return CommandResult(
+            exit_code=None,
+            reason=REASON_SPAWN_FAILED,
+            details={"error": str(exc), "cwd": os.fspath(cwd)},
+        )
     tail = TailBuffer()
     try:
         async with trio.open_nursery() as nursery:
@@ -116,7 +122,13 @@ async def run_shell(
     assert code is not None
     reason = None if code == 0 else REASON_COMMAND_FAILED
     details = {"signal": signal.Signals(-code).name} if code < 0 else {}
-    return CommandResult(exit_code=code, reason=reason, stderr_tail=tail.text(), stderr_truncated=tail.truncated, details=details)
+    return CommandResult(
+        exit_code=code,
+        reason=reason,
+        stderr_tail=tail.text(),
+        stderr_truncated=tail.truncated,
+        details=details,
+    )
 
 
 async def _wait_group_gone(pgid: int) -> None:

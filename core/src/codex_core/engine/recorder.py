@@ -19,7 +19,9 @@ from ..serialization import manifest_to_json
 from ..store import RunPaths, RunStore
 
 
-def append_event(paths: RunPaths, event: str, redactor: Redactor | None = None, **fields: Any) -> None:
+def append_event(
+    paths: RunPaths, event: str, redactor: Redactor | None = None, **fields: Any
+) -> None:
     """Add one line to the run's ``events.jsonl`` (safe from any process)."""
     record = {"timestamp": clock.now(), "event": event, "run_id": paths.run_id, **fields}
     line = json.dumps(record, default=str)
@@ -27,7 +29,9 @@ def append_event(paths: RunPaths, event: str, redactor: Redactor | None = None, 
 
 
 class RunRecorder:
-    def __init__(self, paths: RunPaths, manifest: Manifest, redactor: Redactor | None = None) -> None:
+    def __init__(
+        self, paths: RunPaths, manifest: Manifest, redactor: Redactor | None = None
+    ) -> None:
         self.paths = paths
         self.manifest = manifest
         self.redactor = redactor or Redactor()
@@ -45,7 +49,9 @@ class RunRecorder:
     def log(self, text: str) -> None:
         """A line in ``runner.log``: what the runner did, for a person reading after the fact."""
         if self._log_fd is None:
-            self._log_fd = os.open(self.paths.runner_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            self._log_fd = os.open(
+                self.paths.runner_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644
+            )
         line = f"{clock.now()} {self.redactor.redact(text)}\n"
         os.write(self._log_fd, line.encode())
 
@@ -56,7 +62,9 @@ class RunRecorder:
         self.manifest.heartbeat_at = stamp
         self.save(final=final)
 
-    def write_error(self, index: int, stage_id: str, command: str | None, reason: str, details: dict[str, Any]) -> str:
+    def write_error(
+        self, index: int, stage_id: str, command: str | None, reason: str, details: dict[str, Any]
+    ) -> str:
         """Write ``errors/NN-<stage>.json`` in the original tool's shape; returns its repo path."""
         path = self.paths.errors_dir / f"{index:02d}-{stage_id}.json"
         artifact = {
@@ -88,7 +96,9 @@ class RunRecorder:
             "guardrails_present": any(c.guardrail for c in m.commands),
             "recorded_at": clock.now(),
         }
-        append_line(RunStore(self.paths.repo).metrics_path(m.task_id), json.dumps(line), durable=True)
+        append_line(
+            RunStore(self.paths.repo).metrics_path(m.task_id), json.dumps(line), durable=True
+        )
         m.metrics_recorded = True
 
     def close(self) -> None:

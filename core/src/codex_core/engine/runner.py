@@ -39,7 +39,9 @@ from .process import run_shell
 from .recorder import RunRecorder
 
 
-async def execute(prepared: PreparedRun, *, control: RunControl | None = None, handle_signals: bool = False) -> Manifest:
+async def execute(
+    prepared: PreparedRun, *, control: RunControl | None = None, handle_signals: bool = False
+) -> Manifest:
     """Run every stage of ``prepared`` that has not succeeded yet; returns the final manifest."""
     runner = _Runner(prepared, control or RunControl())
     try:
@@ -145,7 +147,11 @@ class _Runner:
             self.control.stage_scope = None
             if outcome is None:
                 if self.control.cancel_reason is not None or not scope.cancelled_caught:
-                    outcome = StageOutcome("failed", summary=self.control.cancel_reason or "cancelled", reason=REASON_CANCELLED)
+                    outcome = StageOutcome(
+                        "failed",
+                        summary=self.control.cancel_reason or "cancelled",
+                        reason=REASON_CANCELLED,
+                    )
                 else:
                     outcome = StageOutcome(
                         "failed",
@@ -158,10 +164,16 @@ class _Runner:
                 sink.close()
         return record.status != "failed"
 
-    def _record_outcome(self, spec: StageSpec, record: CommandRecord, outcome: StageOutcome, seconds: float) -> None:
+    def _record_outcome(
+        self, spec: StageSpec, record: CommandRecord, outcome: StageOutcome, seconds: float
+    ) -> None:
         status, skip_reason = outcome.status, outcome.skip_reason
         if status == "failed":
-            details = {"exit_code": outcome.exit_code, "summary": outcome.summary, **outcome.details}
+            details = {
+                "exit_code": outcome.exit_code,
+                "summary": outcome.summary,
+                **outcome.details,
+            }
             record.error_file = self.recorder.write_error(
                 record.index, spec.id, record.command, outcome.reason or REASON_STAGE_ERROR, details
             )
@@ -170,7 +182,9 @@ class _Runner:
         record.status = status
         record.skip_reason = skip_reason
         record.exit_code = outcome.exit_code
-        record.summary = self.redactor.redact(outcome.summary) if outcome.summary else outcome.summary
+        record.summary = (
+            self.redactor.redact(outcome.summary) if outcome.summary else outcome.summary
+        )
         record.sub_run_id = outcome.sub_run_id or record.sub_run_id
         record.completed_at = clock.now()
         record.duration_seconds = round(seconds, 3)
@@ -181,13 +195,16 @@ class _Runner:
             "stage-finished", stage_id=spec.id, index=record.index, status=status,
             exit_code=outcome.exit_code, reason=outcome.reason, skip_reason=skip_reason,
         )  # fmt: skip
-        self.recorder.log(f"stage {record.index:02d} {spec.id}: {status}" + (f" ({record.summary})" if record.summary else ""))
+        self.recorder.log(
+            f"stage {record.index:02d} {spec.id}: {status}"
+            + (f" ({record.summary})" if record.summary else "")
+        )
         self.kernel.stage_finished(self.manifest, record)
 
     def _context(self, spec: StageSpec, record: CommandRecord, sink: LogSink) -> StageContext:
         m = self.manifest
         env = {
-            **os.environ,
+            **stage_environment(self.kernel.repo),
             "CODEX_CORE_RUN_ID": m.run_id,
             "CODEX_CORE_TASK": m.task_id,
             "CODEX_CORE_RUN_DIR": os.fspath(self.paths.dir),
@@ -195,16 +212,31 @@ class _Runner:
         }
         cwd = contained_path(self.kernel.repo, spec.cwd or ".")
 
-        async def run_command(command: str, *, cwd: Path = cwd, env: dict[str, str] = env) -> CommandResult:
+        async def run_command(
+            command: str, *, cwd: Path = cwd, env: dict[str, str] = env
+        ) -> CommandResult:
             vetoes = self.kernel.vote(
-                Action(kind="command", repo=self.kernel.repo, run_id=m.run_id, stage_id=spec.id, command=command, cwd=cwd)
+                Action(
+                    kind="command",
+                    repo=self.kernel.repo,
+                    run_id=m.run_id,
+                    stage_id=spec.id,
+                    command=command,
+                    cwd=cwd,
+                )
             )
             if vetoes:
-                found = [{"reason": v.reason, "rule": v.rule, "guardrail": v.guardrail} for v in vetoes]
-                self.recorder.event("guardrail-veto", stage_id=spec.id, command=command, vetoes=found)
+                found = [
+                    {"reason": v.reason, "rule": v.rule, "guardrail": v.guardrail} for v in vetoes
+                ]
+                self.recorder.event(
+                    "guardrail-veto", stage_id=spec.id, command=command, vetoes=found
+                )
                 sink.text("".join(f"denied by {v.guardrail}: {v.reason}\n" for v in vetoes))
                 record.extra["vetoes"] = found
-                return CommandResult(exit_code=None, reason=REASON_POLICY_DENIED, details={"vetoes": found})
+                return CommandResult(
+                    exit_code=None, reason=REASON_POLICY_DENIED, details={"vetoes": found}
+                )
             sink.text(f"$ {command}\n")
             return await run_shell(command, cwd=cwd, env=env, write=sink.write)
 
@@ -217,10 +249,16 @@ class _Runner:
             log=sink.text, run_command=run_command, start_child_run=start_child_run, kernel=self.kernel,
         )  # fmt: skip
 
-    async def _child_run(self, spec: StageSpec, record: CommandRecord, pipeline_id: str) -> ChildRunResult:
+    async def _child_run(
+        self, spec: StageSpec, record: CommandRecord, pipeline_id: str
+    ) -> ChildRunResult:
         m = self.manifest
         child = prepare_run(
-            self.kernel, pipeline_id, task_id=m.task_id, parent_run_id=m.run_id, approval_policy=m.approval_policy
+            self.kernel,
+            pipeline_id,
+            task_id=m.task_id,
+            parent_run_id=m.run_id,
+            approval_policy=m.approval_policy,
         )
         entry = ChildRun(
             run_id=child.paths.run_id, pipeline_id=pipeline_id, stage_id=spec.id, status="queued",
@@ -228,7 +266,12 @@ class _Runner:
         )  # fmt: skip
         m.child_runs.append(entry)
         record.sub_run_id = child.paths.run_id
-        self.recorder.event("child-run-started", stage_id=spec.id, child_run_id=child.paths.run_id, pipeline_id=pipeline_id)
+        self.recorder.event(
+            "child-run-started",
+            stage_id=spec.id,
+            child_run_id=child.paths.run_id,
+            pipeline_id=pipeline_id,
+        )
         self.recorder.save()
         child_control = RunControl()
         self.control.children.append(child_control)
@@ -253,7 +296,9 @@ class _Runner:
                 isinstance(error, BaseExceptionGroup) and error.subgroup(trio.Cancelled) is not None
             )
             m.status = "cancelled" if cancelled else "failed"
-            m.status_detail = "cancelled" if cancelled else f"internal error: {type(error).__name__}: {error}"
+            m.status_detail = (
+                "cancelled" if cancelled else f"internal error: {type(error).__name__}: {error}"
+            )
         else:
             m.status, m.status_detail = "succeeded", None
         m.completed_at = clock.now()
@@ -263,15 +308,45 @@ class _Runner:
         except OSError as exc:
             self.recorder.log(f"could not record metrics: {exc}")
         self.recorder.beat(final=True)
-        self.recorder.event("run-finished", status=m.status, status_detail=m.status_detail, attempt=m.attempt)
+        self.recorder.event(
+            "run-finished", status=m.status, status_detail=m.status_detail, attempt=m.attempt
+        )
         self.recorder.log(f"run {m.run_id} {m.status}: {m.summary}")
         self.recorder.close()
         self.kernel.run_finished(m, self.paths.dir)
 
 
+def stage_environment(repo: Path) -> dict[str, str]:
+    """The environment stages start from: the user's, without codex-core's own virtualenv.
+
+    Run through ``uv run`` (or any activated venv holding codex-core), the runner's PATH starts
+    with codex-core's venv and VIRTUAL_ENV names it; a repo's ``python3 -m pytest`` would then
+    test the repo with codex-core's interpreter and packages. That venv is removed unless it is
+    the repo's own (inside the repo), where it is exactly what the stages should use.
+    """
+    import sys
+
+    env = dict(os.environ)
+    prefix = Path(sys.prefix)
+    if sys.prefix == sys.base_prefix or prefix.is_relative_to(repo):
+        return env
+    if env.get("VIRTUAL_ENV") and Path(env["VIRTUAL_ENV"]) == prefix:
+        del env["VIRTUAL_ENV"]
+    own_bin = os.fspath(prefix / "bin")
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != own_bin)
+    return env
+
+
 def _reset(record: CommandRecord) -> None:
     record.status = "pending"
-    for name in ("skip_reason", "completed_at", "exit_code", "summary", "error_file", "duration_seconds"):
+    for name in (
+        "skip_reason",
+        "completed_at",
+        "exit_code",
+        "summary",
+        "error_file",
+        "duration_seconds",
+    ):
         setattr(record, name, None)
     record.extra.pop("reason", None)
     record.extra.pop("vetoes", None)
@@ -281,7 +356,13 @@ def _summary(m: Manifest) -> str:
     counts: dict[str, Any] = {}
     for record in m.commands:
         counts[record.status] = counts.get(record.status, 0) + 1
-    parts = [f"{counts[s]} {s}" for s in ("succeeded", "failed", "skipped", "pending", "running") if counts.get(s)]
-    head = {"succeeded": "Succeeded", "failed": "Failed", "cancelled": "Cancelled"}.get(m.status, m.status)
+    parts = [
+        f"{counts[s]} {s}"
+        for s in ("succeeded", "failed", "skipped", "pending", "running")
+        if counts.get(s)
+    ]
+    head = {"succeeded": "Succeeded", "failed": "Failed", "cancelled": "Cancelled"}.get(
+        m.status, m.status
+    )
     detail = f" ({m.status_detail})" if m.status_detail else ""
     return f"{head}{detail}: " + ", ".join(parts or ["no stages"])

@@ -13,7 +13,9 @@ class SubpipelineStage:
         if not spec.pipeline:
             raise ConfigError(f"stage {spec.id!r}: a subpipeline stage needs 'pipeline'")
         if spec.options:
-            raise ConfigError(f"stage {spec.id!r}: unknown key(s) for a subpipeline stage: {', '.join(sorted(spec.options))}")
+            raise ConfigError(
+                f"stage {spec.id!r}: unknown key(s) for a subpipeline stage: {', '.join(sorted(spec.options))}"
+            )
 
     async def run(self, ctx: StageContext) -> StageOutcome:
         assert ctx.spec.pipeline is not None
