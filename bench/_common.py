@@ -35,9 +35,11 @@ def compile_workspace() -> None:
     subprocess.run([PYTHON, "-m", "compileall", "-q", *sources], cwd=WORKSPACE, check=True)
 
 
-def parse_args(doc: str, default_repeat: int) -> argparse.Namespace:
+def parse_args(doc: str, default_repeat: int, extra: list[tuple[str, type, object, str]] = ()) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
     parser.add_argument("--repeat", type=int, default=default_repeat, help=f"runs per figure, median taken (default {default_repeat})")
+    for flag, kind, default, help_text in extra:
+        parser.add_argument(flag, type=kind, default=default, help=f"{help_text} (default {default})")
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
