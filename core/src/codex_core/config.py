@@ -16,6 +16,11 @@ Shape::
       { id = "flaky", command = "./flaky.sh", allow_failure = true, timeout = 30 },
       { id = "more", kind = "subpipeline", pipeline = "other" },
     ]
+    require_guardrails = true                    # say so when no guardrail stage ran
+
+    [adapters.python]                            # replace what an adapter picked
+    test = "pytest -x -q"
+    lint = false                                 # false: no command (skipped)
 """
 
 from __future__ import annotations
@@ -95,7 +100,7 @@ def _build(path: Path, data: dict[str, Any], prefix: str) -> Config:
         if id_problem(name):
             raise ConfigError(f"{where}pipelines: pipeline name {name!r} {id_problem(name)}")
         table = _table(raw, f"{where}pipelines.{name}")
-        unknown = set(table) - {"title", "stages"}
+        unknown = set(table) - {"title", "stages", "require_guardrails"}
         if unknown:
             raise ConfigError(
                 f"{where}pipelines.{name}: unknown key(s) {', '.join(sorted(unknown))}"
@@ -104,8 +109,13 @@ def _build(path: Path, data: dict[str, Any], prefix: str) -> Config:
         if title is not None and not isinstance(title, str):
             raise ConfigError(f"{where}pipelines.{name}.title: expected a string")
         stages = _stage_list(table.get("stages"), f"{where}pipelines.{name}.stages", stage_sets)
+        _expect(table, "require_guardrails", bool, f"{where}pipelines.{name}")
         pipelines[name] = Pipeline(
-            id=name, title=title, stages=tuple(stages), source=str(path.name)
+            id=name,
+            title=title,
+            stages=tuple(stages),
+            source=str(path.name),
+            require_guardrails=table.get("require_guardrails", name == "diagnostics"),
         )
     return Config(path=path, data=data, pipelines=pipelines)
 

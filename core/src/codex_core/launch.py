@@ -12,14 +12,15 @@ from __future__ import annotations
 import hmac
 import json
 import os
+from collections.abc import Sequence
 
 import attrs
 
 from . import clock, planning
 from .atomic import write_atomic
-from .errors import ManifestError, ResumeRefusedError, RunnerBusyError
+from .errors import ManifestError, ResumeRefusedError, RunnerBusyError, UsageError
 from .kernel import Kernel
-from .model import CommandRecord, Manifest, ResumeEvent
+from .model import CommandRecord, Manifest, OverrideRequest, ResumeEvent
 from .pipeline import Pipeline
 from .runlock import RunnerLock
 from .serialization import converter, manifest_to_json, read_manifest
@@ -57,8 +58,18 @@ def prepare_run(
     parent_run_id: str | None = None,
     approval_policy: str | None = None,
     pipeline: Pipeline | None = None,
+    overrides: Sequence[OverrideRequest] = (),
 ) -> PreparedRun:
     pipeline = pipeline or planning.resolve(kernel, pipeline_id)
+    guardrails = {s.id for s in pipeline.stages if s.guardrail}
+    for override in overrides:
+        if override.guardrail not in guardrails:
+            known = ", ".join(sorted(guardrails)) or "none"
+            raise UsageError(
+                f"--override {override.guardrail}: pipeline {pipeline.id!r} has no such guardrail stage (guardrails: {known})"
+            )
+        if not override.reason.strip() or not override.approver.strip():
+            raise UsageError(f"--override {override.guardrail} needs both --reason and --approver")
     paths = RunStore(kernel.repo).create(task_id)
     lock = RunnerLock.acquire(paths.dir)
     # The snapshot keeps commands unredacted (a resume must run them): private, like the token.
@@ -80,6 +91,7 @@ def prepare_run(
         artifact_root=paths.rel(paths.dir),
         log_path=paths.rel(paths.runner_log),
         approval_policy=approval_policy,
+        overrides=list(overrides),
         commands=[
             CommandRecord(
                 index=i,

@@ -85,6 +85,37 @@ class Approval:
 
 
 @attrs.define
+class OverrideRequest:
+    """An override asked for when the run was started (``start --override NAME``).
+
+    The guardrail it names decides whether it is used: only a guardrail that found something
+    turns it into an :class:`Approval`.
+    """
+
+    guardrail: str
+    reason: str
+    approver: str
+    actor: str
+    timestamp: str
+    extra: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.define
+class GuardrailStatus:
+    """The guardrail summary of a run: which guardrail stages ran and how they ended."""
+
+    present: bool = False
+    required: bool = False
+    total: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    skipped: int = 0
+    overridden: int = 0
+    recommendation: str = ""
+    extra: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.define
 class ChildRun:
     """A run started by one of this run's stages (a sub-pipeline)."""
 
@@ -120,6 +151,8 @@ class Manifest:
     attempt: int = 1
     resume_events: list[ResumeEvent] = attrs.field(factory=list)
     approvals: list[Approval] = attrs.field(factory=list)
+    overrides: list[OverrideRequest] = attrs.field(factory=list)
+    guardrail_status: GuardrailStatus | None = None
     child_runs: list[ChildRun] = attrs.field(factory=list)
     commands: list[CommandRecord] = attrs.field(factory=list)
     summary: str | None = None

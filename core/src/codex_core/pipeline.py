@@ -47,3 +47,5 @@ class Pipeline:
     stages: tuple[StageSpec, ...]
     title: str | None = None
     source: str = "config"
+    #: a pipeline that should have guardrails says so in its summary when it has none
+    require_guardrails: bool = False

@@ -58,9 +58,14 @@ def assemble_diagnostics(kernel: Kernel) -> Pipeline:
             )
     stages: list[StageSpec] = []
     for name, adapter_stages in proposed:
+        overrides = adapter_overrides(kernel, name)
         for stage in adapter_stages:
             stage_id = stage.id if len(proposed) == 1 else f"{name}-{stage.id}"
-            stages.append(_with(stage, id=stage_id, source=stage.source or name))
+            source = stage.source or name
+            if stage.id in overrides:
+                stage = _with(stage, command=overrides[stage.id] or None)
+                source = f"{source}, overridden by the repo's config"
+            stages.append(_with(stage, id=stage_id, source=source))
     kernel.guardrails()  # loaded so their hooks are registered before asking for stages
     stages.extend(kernel.diagnostics_stages())
     if not stages:
@@ -79,7 +84,24 @@ def assemble_diagnostics(kernel: Kernel) -> Pipeline:
         title=f"Diagnostics ({adapters})",
         stages=tuple(stages),
         source=f"adapters: {adapters}",
+        require_guardrails=True,
     )
+
+
+def adapter_overrides(kernel: Kernel, adapter: str) -> dict[str, str | bool]:
+    """``[adapters.<name>]``: a step's command replaced (a string) or removed (``false``)."""
+    table = kernel.config.section("adapters").get(adapter, {})
+    where = f"{kernel.config.path}: adapters.{adapter}"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table")
+    for step, value in table.items():
+        if step not in DIAGNOSTIC_STEPS:
+            raise ConfigError(
+                f"{where}.{step}: unknown step (one of: {', '.join(DIAGNOSTIC_STEPS)})"
+            )
+        if value is not False and not (isinstance(value, str) and value.strip()):
+            raise ConfigError(f"{where}.{step}: expected a command string or false")
+    return table
 
 
 def _with(stage: StageSpec, **changes: object) -> StageSpec:

@@ -22,7 +22,9 @@ from .model import (
     Approval,
     ChildRun,
     CommandRecord,
+    GuardrailStatus,
     Manifest,
+    OverrideRequest,
     ResumeEvent,
 )
 
@@ -53,7 +55,15 @@ def _keep_unknown_fields(cls: type) -> None:
     converter.register_unstructure_hook(cls, unstructure_with_extra)
 
 
-for _cls in (CommandRecord, ResumeEvent, Approval, ChildRun, Manifest):
+for _cls in (
+    CommandRecord,
+    ResumeEvent,
+    Approval,
+    OverrideRequest,
+    GuardrailStatus,
+    ChildRun,
+    Manifest,
+):
     _keep_unknown_fields(_cls)
 
 

@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
+from .model import Approval, OverrideRequest
 from .pipeline import StageSpec
 
 
@@ -92,6 +93,8 @@ class StageContext:
     ``run_command`` runs a shell command the way the ``command`` kind does (guardrail vote first,
     its own process group, output to the log, whole group killed on timeout or cancel);
     ``start_child_run`` runs another pipeline as a child run of this one and waits for it.
+    A guardrail stage that finds problems may accept ``override`` (given with a reason and an
+    approver when the run was started) by calling ``record_approval(findings)``.
     """
 
     spec: StageSpec
@@ -107,6 +110,11 @@ class StageContext:
     run_command: Callable[..., Awaitable[CommandResult]]
     start_child_run: Callable[[str], Awaitable[ChildRunResult]]
     kernel: Any
+    #: the override the run was started with for this stage (``start --override <stage id>``)
+    override: OverrideRequest | None = None
+    #: record that ``override`` was used against ``findings``: an ``approvals[]`` entry in the
+    #: manifest and a line in ``.runs/approvals.jsonl``; returns the Approval
+    record_approval: Callable[[list[Any]], Approval] | None = None
 
     @property
     def cwd(self) -> Path:

@@ -10,8 +10,10 @@ from typing import Any
 
 import click
 
+from .. import clock
 from ..errors import UsageError
 from ..ids import validate_id
+from ..model import OverrideRequest
 from .output import emit_json, format_option, repo_option, resolve_repo
 
 APPROVAL_POLICIES = ("untrusted", "on-failure", "on-request", "never")
@@ -82,9 +84,16 @@ def _run_foreground(prepared: Any) -> Any:
 @click.option(
     "--detach", is_flag=True, help="Return once the run is queued; it goes on in the background."
 )
+@click.option(
+    "--override", metavar="GUARDRAIL",
+    help="Let guardrail stage GUARDRAIL pass despite findings (with --reason and --approver; recorded in approvals[]).",
+)  # fmt: skip
+@click.option("--reason", help="Why the override is justified.")
+@click.option("--approver", help="Who approved the override.")
 @format_option
 def start(pipeline: str, repo: Path, task: str | None, parent_run: str | None, approval_policy: str | None,
-          detach: bool, output_format: str) -> int:  # fmt: skip
+          detach: bool, override: str | None, reason: str | None, approver: str | None,
+          output_format: str) -> int:  # fmt: skip
     """Start a run of PIPELINE (default: diagnostics) on the repository."""
     from ..kernel import Kernel
     from ..launch import prepare_run, task_from
@@ -93,10 +102,21 @@ def start(pipeline: str, repo: Path, task: str | None, parent_run: str | None, a
     task_id = validate_id(task_from(task), "task id")
     if parent_run is not None:
         validate_id(parent_run, "run id")
+    overrides = []
+    if override is not None:
+        if not (reason or "").strip() or not (approver or "").strip():
+            raise UsageError(f"--override {override} needs both --reason and --approver")
+        overrides.append(OverrideRequest(
+            guardrail=validate_id(override, "guardrail name"), reason=reason or "", approver=approver or "",
+            actor=os.environ.get("USER", "unknown"), timestamp=clock.now(),
+        ))  # fmt: skip
+    elif reason or approver:
+        raise UsageError("--reason and --approver go with --override")
     kernel = Kernel.for_repo(repo)
     prepared = prepare_run(
         kernel,
         pipeline,
+        overrides=overrides,
         task_id=task_id,
         parent_run_id=parent_run,
         approval_policy=_check_policy(approval_policy),

@@ -9,6 +9,7 @@ manifest, the ``run-finished`` event and the metrics line are written under a sh
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import traceback
@@ -18,6 +19,7 @@ from typing import Any
 import trio
 
 from .. import clock
+from ..atomic import append_line
 from ..hookspecs import Action
 from ..launch import PreparedRun, prepare_run
 from ..model import (
@@ -26,13 +28,18 @@ from ..model import (
     REASON_STAGE_ERROR,
     REASON_TIMED_OUT,
     SKIP_ALLOWED_FAILURE,
+    Approval,
     ChildRun,
     CommandRecord,
+    GuardrailStatus,
     Manifest,
+    OverrideRequest,
 )
 from ..paths import contained_path
 from ..pipeline import StageSpec
+from ..serialization import unstructure
 from ..stage_api import ChildRunResult, CommandResult, StageContext, StageOutcome
+from ..store import RunStore
 from .control import RunControl, watch_control_file, watch_signals
 from .logsink import LogSink
 from .process import run_shell
@@ -72,6 +79,7 @@ class _Runner:
             if record.status != "succeeded":
                 _reset(record)
         m.extra["runner_pid"] = os.getpid()
+        m.guardrail_status = guardrail_status(m, self.prepared.pipeline.require_guardrails)
         self.recorder.beat()
         self.recorder.event("run-started", attempt=m.attempt, pipeline_id=m.pipeline_id)
         self.recorder.log(f"run {m.run_id} attempt {m.attempt} started: pipeline {m.pipeline_id}")
@@ -243,11 +251,45 @@ class _Runner:
         async def start_child_run(pipeline_id: str) -> ChildRunResult:
             return await self._child_run(spec, record, pipeline_id)
 
+        override = next((o for o in m.overrides if o.guardrail == spec.id), None)
+
+        def record_approval(findings: list[Any]) -> Approval:
+            if override is None:
+                raise RuntimeError(f"stage {spec.id!r} was given no override to approve")
+            return self._approve(override, findings)
+
         return StageContext(
             spec=spec, index=record.index, run_id=m.run_id, task_id=m.task_id, repo=self.kernel.repo,
             run_dir=self.paths.dir, config=self.kernel.config, env=env, approval_policy=m.approval_policy,
             log=sink.text, run_command=run_command, start_child_run=start_child_run, kernel=self.kernel,
+            override=override, record_approval=record_approval,
         )  # fmt: skip
+
+    def _approve(self, override: OverrideRequest, findings: list[Any]) -> Approval:
+        """Turn an override into an approval: in the manifest and in ``.runs/approvals.jsonl``."""
+        approval = Approval(
+            actor=override.actor, approver=override.approver, reason=override.reason,
+            timestamp=clock.now(), guardrail=override.guardrail, findings=list(findings),
+        )  # fmt: skip
+        self.manifest.approvals.append(approval)
+        line = {
+            "run_id": self.manifest.run_id,
+            "task_id": self.manifest.task_id,
+            **unstructure(approval),
+        }
+        append_line(
+            RunStore(self.kernel.repo).approvals_path(),
+            self.redactor.redact(json.dumps(line)),
+            durable=True,
+        )
+        self.recorder.event(
+            "approval-recorded",
+            guardrail=override.guardrail,
+            approver=override.approver,
+            reason=override.reason,
+        )
+        self.recorder.save()
+        return approval
 
     async def _child_run(
         self, spec: StageSpec, record: CommandRecord, pipeline_id: str
@@ -302,6 +344,7 @@ class _Runner:
         else:
             m.status, m.status_detail = "succeeded", None
         m.completed_at = clock.now()
+        m.guardrail_status = guardrail_status(m, self.prepared.pipeline.require_guardrails)
         m.summary = _summary(m)
         try:
             self.recorder.record_metrics(seconds)
@@ -352,6 +395,48 @@ def _reset(record: CommandRecord) -> None:
     record.extra.pop("vetoes", None)
 
 
+def guardrail_status(m: Manifest, required: bool) -> GuardrailStatus:
+    """Which guardrail stages the run has, how they ended, and what to do about it."""
+    guards = [c for c in m.commands if c.guardrail]
+    status = GuardrailStatus(
+        present=bool(guards), required=required, total=len(guards),
+        succeeded=sum(c.status == "succeeded" for c in guards), failed=sum(c.status == "failed" for c in guards),
+        skipped=sum(c.status == "skipped" for c in guards), overridden=len(m.approvals),
+    )  # fmt: skip
+    if not guards:
+        status.recommendation = (
+            "no guardrail ran, and this pipeline should have guardrails: install codex-core-guardrails "
+            "or add a stage with guardrail = true" if required else "no guardrails in this pipeline"
+        )  # fmt: skip
+    elif status.failed:
+        status.recommendation = (
+            f"blocked: {status.failed} guardrail(s) failed; fix the findings, or override with "
+            "--override NAME --reason TEXT --approver NAME"
+        )
+    elif status.succeeded + status.skipped < status.total:
+        status.recommendation = "not every guardrail has run yet"
+    elif status.overridden:
+        status.recommendation = f"passed with {status.overridden} approved override(s)"
+    else:
+        status.recommendation = "guardrails passed"
+    return status
+
+
+def _guardrail_line(g: GuardrailStatus) -> str:
+    if not g.present:
+        return "Guardrails: none" + (
+            " (this pipeline should have guardrails)" if g.required else ""
+        )
+    counts = (
+        ("succeeded", g.succeeded),
+        ("failed", g.failed),
+        ("skipped", g.skipped),
+        ("overridden", g.overridden),
+    )
+    named = ", ".join(f"{n} {name}" for name, n in counts if n)
+    return f"Guardrails: {g.total} present ({named}): {g.recommendation}"
+
+
 def _summary(m: Manifest) -> str:
     counts: dict[str, Any] = {}
     for record in m.commands:
@@ -365,4 +450,5 @@ def _summary(m: Manifest) -> str:
         m.status, m.status
     )
     detail = f" ({m.status_detail})" if m.status_detail else ""
-    return f"{head}{detail}: " + ", ".join(parts or ["no stages"])
+    line = f"{head}{detail}: " + ", ".join(parts or ["no stages"])
+    return f"{line}\n{_guardrail_line(m.guardrail_status)}" if m.guardrail_status else line
