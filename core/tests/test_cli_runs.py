@@ -415,3 +415,17 @@ def test_doctor_reports_environment(repo):
     assert names["git"]["ok"] and names["python"]["ok"] and "config" in names
     assert result.returncode == (0 if data["ok"] else 1)
     assert os.fspath(repo) == data["repo"]
+
+
+def test_a_terminal_gets_live_coloured_progress(repo, tmp_path):
+    import shutil
+
+    if shutil.which("script") is None:
+        pytest.skip("util-linux 'script' is needed to give the command a terminal")
+    typescript = tmp_path / "tty.txt"
+    command = f"{cli_path()} start ok --repo {repo}"
+    subprocess.run(["script", "-qc", command, str(typescript)], check=True, capture_output=True, timeout=60)
+    screen = typescript.read_text(errors="replace")
+    assert "\x1b[" in screen  # rich drew colours / the spinner
+    plain = __import__("re").sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", screen)
+    assert "[1/2] a: succeeded" in plain and "[2/2] b: succeeded" in plain

@@ -39,43 +39,52 @@ class PlainProgress:
 
 
 class RichProgress:
+    """Coloured lines and a spinner; child runs (sub-pipelines) are indented under their stage."""
+
     def __init__(self) -> None:
         from rich.console import Console
 
-        self.console = Console(stderr=True)
+        self.console = Console(stderr=True, highlight=False)
         self.status: Any = None
+        self.depth = 0  # how many runs are open: a child run started by a stage is depth 2
+
+    def _stop_spinner(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
 
     @hookimpl
     def codex_run_started(self, manifest: Any, run_dir: Any) -> None:
+        self._stop_spinner()
+        indent = "  " * self.depth
+        self.depth += 1
+        stages = len(manifest.commands)
         self.console.print(
-            f"[bold]run {manifest.run_id}[/bold]: {manifest.pipeline_id}, {len(manifest.commands)} stages"
+            f"{indent}[bold]run {manifest.run_id}[/bold]: {manifest.pipeline_id}, {stages} stages"
         )
 
     @hookimpl
     def codex_stage_started(self, manifest: Any, record: Any) -> None:
-        if manifest.parent_run_id is None:
-            self.status = self.console.status(
-                f"[{record.index}/{len(manifest.commands)}] {record.id}"
-            )
-            self.status.start()
+        self._stop_spinner()
+        indent = "  " * (self.depth - 1)
+        self.status = self.console.status(
+            f"{indent}[{record.index}/{len(manifest.commands)}] {record.id}"
+        )
+        self.status.start()
 
     @hookimpl
     def codex_stage_finished(self, manifest: Any, record: Any) -> None:
-        if self.status is not None and manifest.parent_run_id is None:
-            self.status.stop()
-            self.status = None
+        self._stop_spinner()
         style = _STYLE.get(record.status, "white")
-        indent = "  " if manifest.parent_run_id else ""
+        indent = "  " * (self.depth - 1)
         self.console.print(
-            f"{indent}[{record.index}/{len(manifest.commands)}] {record.id}: [{style}]{_outcome(record)}[/{style}]",
-            highlight=False,
+            f"{indent}[{record.index}/{len(manifest.commands)}] {record.id}: [{style}]{_outcome(record)}[/{style}]"
         )
 
     @hookimpl
     def codex_run_finished(self, manifest: Any, run_dir: Any) -> None:
-        if self.status is not None:
-            self.status.stop()
-            self.status = None
+        self._stop_spinner()
+        self.depth -= 1
 
 
 def _outcome(record: Any) -> str:
