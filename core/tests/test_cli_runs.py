@@ -429,3 +429,11 @@ def test_a_terminal_gets_live_coloured_progress(repo, tmp_path):
     assert "\x1b[" in screen  # rich drew colours / the spinner
     plain = __import__("re").sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", screen)
     assert "[1/2] a: succeeded" in plain and "[2/2] b: succeeded" in plain
+
+
+def test_help_and_version_work_beside_a_malformed_config(tmp_path):
+    (tmp_path / "codex-core.toml").write_text("[pipelines\n")
+    assert run_cli("--help", cwd=tmp_path).returncode == 0
+    assert run_cli("--version", cwd=tmp_path).returncode == 0
+    plan = run_cli("plan", cwd=tmp_path)
+    assert plan.returncode == 2 and "not valid TOML" in plan.stderr

@@ -50,6 +50,11 @@ class Config:
     data: dict[str, Any]
     pipelines: dict[str, Pipeline]
 
+    @classmethod
+    def empty(cls) -> Config:
+        """No configuration: what a repo without one gets, and what needs none uses."""
+        return cls(path=None, data={}, pipelines={})
+
     def section(self, name: str) -> dict[str, Any]:
         """A plugin's own top-level table (empty when absent)."""
         value = self.data.get(name, {})
@@ -71,7 +76,7 @@ def load_config(repo: Path) -> Config:
             if not isinstance(data, dict):
                 raise ConfigError(f"{pyproject}: [tool.codex-core] must be a table")
             return _build(pyproject, data, prefix="tool.codex-core.")
-    return Config(path=None, data={}, pipelines={})
+    return Config.empty()
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -207,7 +207,7 @@ def check_guardrail(plugin: Any, *, allowed: Action, denied: Action) -> Veto:
     from .config import Config
     from .kernel import Kernel
 
-    kernel = Kernel(allowed.repo, Config(path=None, data={}, pipelines={}))
+    kernel = Kernel(allowed.repo, Config.empty())
     kernel.register(plugin, name="guardrail-under-test")
     assert kernel.vote(allowed) == [], f"{plugin!r} vetoed an action it should allow"
     vetoes = kernel.vote(denied)
@@ -221,7 +221,7 @@ def check_hook_plugin(plugin: Any) -> None:
     from .config import Config
     from .kernel import Kernel
 
-    kernel = Kernel(Path.cwd(), Config(path=None, data={}, pipelines={}))
+    kernel = Kernel(Path.cwd(), Config.empty())
     kernel.register(plugin, name="plugin-under-test")
     implemented = [h.name for h in kernel.pm.get_hookcallers(plugin) or []]
     assert implemented, f"{plugin!r} implements no codex_core hook"

@@ -52,9 +52,12 @@ class LazyGroup(click.Group):
         if self._plugin_commands is None:
             from pathlib import Path
 
+            from ..config import Config
             from ..kernel import Kernel
 
-            kernel = Kernel.for_repo(Path.cwd())
+            # Finding commands needs no repository config: a malformed one must not break --help.
+            kernel = Kernel(Path.cwd(), Config.empty())
+            kernel.load_namespace("codex_core.plugins")
             commands: dict[str, click.Command] = {}
             for command in kernel.cli_commands():
                 if (

@@ -24,9 +24,10 @@ def plugins(check: bool, output_format: str) -> int:
     infos = installed()
     failures: dict[tuple[str, str], str] = {}
     if check:
+        from ..config import Config
         from ..kernel import Kernel
 
-        kernel = Kernel(Path.cwd(), _empty_config())
+        kernel = Kernel(Path.cwd(), Config.empty())
         for namespace in sorted({i.namespace for i in infos}):
             kernel.load_namespace(namespace)
         failures = {(f.namespace, f.name): f.error for f in kernel.failures}
@@ -57,11 +58,6 @@ def plugins(check: bool, output_format: str) -> int:
                 click.secho(f"    {row['error']}", fg="red")
     return 1 if check and failures else 0
 
-
-def _empty_config():  # type: ignore[no-untyped-def]
-    from ..config import Config
-
-    return Config(path=None, data={}, pipelines={})
 
 
 def _tool_version(name: str, *args: str) -> str | None:
