@@ -110,6 +110,8 @@ class StageContext:
     run_command: Callable[..., Awaitable[CommandResult]]
     start_child_run: Callable[[str], Awaitable[ChildRunResult]]
     kernel: Any
+    #: append an event to the run's ``events.jsonl`` (``ctx.event("codex-item", item=...)``)
+    event: Callable[..., None] | None = None
     #: the override the run was started with for this stage (``start --override <stage id>``)
     override: OverrideRequest | None = None
     #: record that ``override`` was used against ``findings``: an ``approvals[]`` entry in the

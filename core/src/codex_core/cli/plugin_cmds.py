@@ -59,7 +59,6 @@ def plugins(check: bool, output_format: str) -> int:
     return 1 if check and failures else 0
 
 
-
 def _tool_version(name: str, *args: str) -> str | None:
     exe = shutil.which(name)
     if exe is None:

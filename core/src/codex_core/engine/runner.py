@@ -263,6 +263,7 @@ class _Runner:
             run_dir=self.paths.dir, config=self.kernel.config, env=env, approval_policy=m.approval_policy,
             log=sink.text, run_command=run_command, start_child_run=start_child_run, kernel=self.kernel,
             override=override, record_approval=record_approval,
+            event=lambda name, **fields: self.recorder.event(name, stage_id=spec.id, **fields),
         )  # fmt: skip
 
     def _approve(self, override: OverrideRequest, findings: list[Any]) -> Approval:

@@ -1,0 +1,127 @@
+"""The agent-backend protocol: what a backend plugin (``codex_core.backends``) provides.
+
+A backend drives a coding agent (the Codex CLI, an OpenAI Agents SDK agent, ...) through turns:
+one prompt in, the agent works in the repository, one :class:`TurnResult` out that says what it
+ran, what it changed, what it said and what it cost. Backends never decide success from the
+agent's prose: a turn whose commands failed is a failed turn, whatever the reply claims.
+
+Entry point::
+
+    [project.entry-points."codex_core.backends"]
+    codex = "codex_core_codex:CodexBackend"
+
+Protocol::
+
+    class MyBackend:
+        name = "mine"
+        def session(self, ctx: BackendContext) -> AsyncContextManager[BackendSession]: ...
+
+    class MySession:
+        async def turn(self, request: TurnRequest) -> TurnResult: ...
+
+Everything an agent wants to do that a guardrail should see (a command it asks approval for, a
+file it wants to write) goes through ``await ctx.approve(action)``, which asks the kernel's
+guardrail vote and returns the vetoes (an empty list allows). Agent events go to the run's
+``events.jsonl`` through ``ctx.event(...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import attrs
+
+from .hookspecs import Action, Veto
+
+SANDBOX_MODES = ("read-only", "workspace-write", "danger-full-access")
+
+
+@attrs.frozen
+class Budgets:
+    """Limits a goal may set; crossing one stops the agent cleanly (``budget-exceeded``)."""
+
+    max_turns: int | None = None
+    max_tokens: int | None = None
+    wall_clock_seconds: float | None = None
+
+
+@attrs.frozen
+class TurnRequest:
+    prompt: str
+    cwd: Path
+    sandbox: str | None = None
+    approval_policy: str | None = None
+    model: str | None = None
+    instructions: str | None = None
+    timeout_seconds: float | None = None
+
+
+@attrs.frozen
+class CommandExecution:
+    """A command the agent ran during a turn, as the agent's own items report it."""
+
+    command: str
+    exit_code: int | None
+    status: str = "completed"
+    output_tail: str = ""
+
+
+@attrs.frozen
+class FileChange:
+    path: str
+    kind: str = "update"
+
+
+@attrs.frozen
+class TokenUsage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+
+
+@attrs.frozen
+class TurnResult:
+    """How a turn ended. ``status`` is ``completed`` only when the agent finished normally."""
+
+    status: Literal["completed", "failed", "interrupted"]
+    reply: str | None = None
+    commands: tuple[CommandExecution, ...] = ()
+    file_changes: tuple[FileChange, ...] = ()
+    usage: TokenUsage | None = None
+    error: str | None = None
+    reason: str | None = None
+    details: dict[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def commands_failed(self) -> tuple[CommandExecution, ...]:
+        return tuple(
+            c for c in self.commands if c.exit_code not in (0, None) or c.status == "failed"
+        )
+
+
+@attrs.frozen
+class BackendContext:
+    """What the kernel gives a backend session: where to work and how to report."""
+
+    repo: Path
+    run_dir: Path
+    run_id: str
+    stage_id: str
+    env: dict[str, str]
+    log: Callable[[str], None]
+    event: Callable[..., None]
+    approve: Callable[[Action], Awaitable[list[Veto]]]
+    config: Any = None
+
+
+@runtime_checkable
+class BackendSession(Protocol):
+    async def turn(self, request: TurnRequest) -> TurnResult: ...
+
+
+@runtime_checkable
+class Backend(Protocol):
+    def session(self, ctx: BackendContext) -> AbstractAsyncContextManager[BackendSession]: ...
