@@ -364,3 +364,21 @@ async def test_a_crashing_adapter_is_reported_not_a_crash(tmp_path):
     else:
         raise AssertionError("diagnostics assembled from nothing")
     assert any(f.name == "zz-crash" for f in kernel.failures)
+
+
+async def test_a_stage_kind_adds_fields_to_its_record_but_cannot_overwrite(tmp_path):
+    repo = repo_with_config(tmp_path, """
+        [pipelines.p]
+        stages = [{ id = "x", kind = "tagger" }]
+    """)  # fmt: skip
+
+    class Tagger:
+        async def run(self, ctx):
+            return StageOutcome("succeeded", record={"tools_sha256": "abc", "status": "hijacked"})
+
+    kernel = Kernel.for_repo(repo)
+    kernel.add_extension("codex_core.stages", "tagger", Tagger())
+    result = await run_pipeline(repo, "p", kernel=kernel)
+    data = validate_manifest(result.manifest_path)
+    assert data["commands"][0]["tools_sha256"] == "abc"
+    assert data["commands"][0]["status"] == "succeeded"

@@ -45,7 +45,8 @@ class StageOutcome:
 
     ``status`` is ``succeeded``, ``failed`` or ``skipped``. A failed outcome should carry a
     ``reason`` (``command-failed``, ``policy-denied``, ...) and may carry ``details`` for the
-    error artifact. ``sub_run_id`` names a child run the stage started.
+    error artifact. ``sub_run_id`` names a child run the stage started. ``record`` holds fields
+    the kind wants in the stage's manifest record (they must be JSON; kernel fields win).
     """
 
     status: Literal["succeeded", "failed", "skipped"]
@@ -55,6 +56,8 @@ class StageOutcome:
     reason: str | None = None
     details: dict[str, Any] = attrs.field(factory=dict)
     sub_run_id: str | None = None
+    #: fields added to the stage's record in the manifest (``mcp_tools_sha256``, ``codex_version``, ...)
+    record: dict[str, Any] = attrs.field(factory=dict)
 
     @classmethod
     def from_command(cls, result: CommandResult, *, summary: str | None = None) -> StageOutcome:

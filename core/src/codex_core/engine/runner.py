@@ -196,6 +196,9 @@ class _Runner:
         record.sub_run_id = outcome.sub_run_id or record.sub_run_id
         record.completed_at = clock.now()
         record.duration_seconds = round(seconds, 3)
+        for key, value in outcome.record.items():
+            if not hasattr(record, key):  # a kind may add fields, never overwrite the kernel's
+                record.extra[key] = value
         if outcome.reason and status != "succeeded":
             record.extra["reason"] = outcome.reason
         self.recorder.save()
