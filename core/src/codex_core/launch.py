@@ -74,7 +74,8 @@ def prepare_run(
     lock = RunnerLock.acquire(paths.dir)
     # The snapshot keeps commands unredacted (a resume must run them): private, like the token.
     snapshot = json.dumps(converter.unstructure(pipeline), indent=2) + "\n"
-    write_atomic(paths.dir / PIPELINE_SNAPSHOT, snapshot, mode=0o600)
+    # The queued manifest's directory fsync below makes this entry durable too.
+    write_atomic(paths.dir / PIPELINE_SNAPSHOT, snapshot, mode=0o600, sync_directory=False)
     interval, stale = heartbeat_settings()
     now = clock.now()
     manifest = Manifest(

@@ -17,26 +17,23 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .errors import ManifestError
-from .model import (
-    MANIFEST_VERSION,
-    Approval,
-    ChildRun,
-    CommandRecord,
-    GuardrailStatus,
-    Manifest,
-    OverrideRequest,
-    ResumeEvent,
-)
+from .model import MANIFEST_VERSION, Manifest
 
 T = TypeVar("T")
 
 converter = cattrs.Converter(omit_if_default=False)
 
 
-def _keep_unknown_fields(cls: type) -> None:
-    known = {a.name for a in attrs.fields(cls)} - {"extra"}
+def _keeps_unknown_fields(cls: Any) -> bool:
+    """Model classes with an ``extra`` field keep the fields they do not declare."""
+    return isinstance(cls, type) and attrs.has(cls) and "extra" in attrs.fields_dict(cls)
+
+
+# Hook factories, so cattrs generates a class's functions on first use rather than at import:
+# ``status`` and ``--version`` should not pay for classes they never touch.
+def _structure_factory(cls: type) -> Any:
+    known = set(attrs.fields_dict(cls)) - {"extra"}
     structure = make_dict_structure_fn(cls, converter, extra=override(omit=True))
-    unstructure = make_dict_unstructure_fn(cls, converter, extra=override(omit=True))
 
     def structure_keeping_extra(data: Any, _: type) -> Any:
         if not isinstance(data, dict):
@@ -45,26 +42,23 @@ def _keep_unknown_fields(cls: type) -> None:
         obj.extra = {k: v for k, v in data.items() if k not in known}
         return obj
 
+    return structure_keeping_extra
+
+
+def _unstructure_factory(cls: type) -> Any:
+    unstructure = make_dict_unstructure_fn(cls, converter, extra=override(omit=True))
+
     def unstructure_with_extra(obj: Any) -> dict[str, Any]:
         data = unstructure(obj)
         for key, value in obj.extra.items():
             data.setdefault(key, value)
         return data
 
-    converter.register_structure_hook(cls, structure_keeping_extra)
-    converter.register_unstructure_hook(cls, unstructure_with_extra)
+    return unstructure_with_extra
 
 
-for _cls in (
-    CommandRecord,
-    ResumeEvent,
-    Approval,
-    OverrideRequest,
-    GuardrailStatus,
-    ChildRun,
-    Manifest,
-):
-    _keep_unknown_fields(_cls)
+converter.register_structure_hook_factory(_keeps_unknown_fields, _structure_factory)
+converter.register_unstructure_hook_factory(_keeps_unknown_fields, _unstructure_factory)
 
 
 def structure(data: Any, cls: type[T], *, source: str) -> T:

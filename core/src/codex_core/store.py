@@ -97,7 +97,8 @@ class RunStore:
         paths = RunPaths(self.repo, task_id, run_id, run_dir)
         paths.commands_dir.mkdir()
         paths.errors_dir.mkdir()
-        write_atomic(paths.token, secrets.token_hex(32) + "\n", mode=0o600)
+        # Entries of the run dir become durable with the queued manifest's directory fsync.
+        write_atomic(paths.token, secrets.token_hex(32) + "\n", mode=0o600, sync_directory=False)
         stub_dir = self.task_dir(task_id) / "mcp" / run_id
         stub_dir.mkdir(parents=True)
         stub = {
@@ -106,7 +107,10 @@ class RunStore:
             "created_at": clock.now(),
             "note": COMPAT_NOTE,
         }
-        write_atomic(stub_dir / "manifest.json", json.dumps(stub, indent=2) + "\n")
+        # A compatibility stub lost to a power cut is harmless: no directory fsync for it.
+        write_atomic(
+            stub_dir / "manifest.json", json.dumps(stub, indent=2) + "\n", sync_directory=False
+        )
         return paths
 
     def _claim(self, run_id: str, task_id: str) -> bool:

@@ -58,6 +58,9 @@ async def execute(
     return prepared.manifest
 
 
+RUNNING_WRITE_DELAY = 0.05
+
+
 class _Runner:
     def __init__(self, prepared: PreparedRun, control: RunControl) -> None:
         self.prepared = prepared
@@ -87,6 +90,7 @@ class _Runner:
         error: BaseException | None = None
         try:
             async with trio.open_nursery() as nursery:
+                self._nursery = nursery
                 nursery.start_soon(self._heartbeat)
                 nursery.start_soon(watch_control_file, self.paths, self.control, self.recorder)
                 if handle_signals:
@@ -101,6 +105,17 @@ class _Runner:
         finally:
             with trio.CancelScope(shield=True):
                 self._finish(time.monotonic() - started, error)
+
+    async def _show_running(self, scope: trio.CancelScope) -> None:
+        """Write the manifest with the stage ``running`` once it has run for a moment.
+
+        A stage that ends sooner is written once, when it ends: half the manifest writes for a
+        pipeline of quick stages, and a watcher still sees every stage that lasts. A runner killed
+        meanwhile leaves the stage ``pending``, which a resume runs, as it would a running one.
+        """
+        with scope:
+            await trio.sleep(RUNNING_WRITE_DELAY)
+            self.recorder.save()
 
     async def _heartbeat(self) -> None:
         while True:
@@ -129,7 +144,6 @@ class _Runner:
         sink = LogSink(log_file, self.redactor)
         if record.attempts > 1:
             sink.text(f"--- attempt {record.attempts} ({clock.now()}) ---\n")
-        self.recorder.save()
         self.recorder.event("stage-started", stage_id=spec.id, index=record.index, kind=spec.kind)
         self.kernel.stage_started(m, record)
         ctx = self._context(spec, record, sink)
@@ -142,6 +156,8 @@ class _Runner:
         outcome: StageOutcome | None = None
         try:
             with scope:
+                show_running = trio.CancelScope()
+                self._nursery.start_soon(self._show_running, show_running)
                 try:
                     outcome = await kind.run(ctx)
                 except Exception as exc:  # a broken stage kind fails its stage, not the runner
@@ -152,6 +168,7 @@ class _Runner:
                         details={"traceback": traceback.format_exc()},
                     )
         finally:
+            show_running.cancel()
             self.control.stage_scope = None
             if outcome is None:
                 if self.control.cancel_reason is not None or not scope.cancelled_caught:
