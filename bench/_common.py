@@ -30,30 +30,48 @@ def compile_workspace() -> None:
     ``codex-core`` start would recompile the kernel from source and the timings would measure
     the compiler. compileall writes .pyc files regardless of that variable. (Installed
     dependencies such as trio already have bytecode: uv sync with UV_COMPILE_BYTECODE=1.)
+    That is ``python -m compileall -q core/src adapters/*/src``, plus the sources of the other
+    editable workspace members (plugins/*, patterns, evaluation) where they exist.
     """
-    sources = ["core/src", *(str(p.relative_to(WORKSPACE)) for p in sorted(WORKSPACE.glob("adapters/*/src")))]
+    patterns = ("core/src", "adapters/*/src", "plugins/*/src", "patterns/src", "evaluation/src")
+    sources = [
+        str(p.relative_to(WORKSPACE)) for pat in patterns for p in sorted(WORKSPACE.glob(pat))
+    ]
     subprocess.run([PYTHON, "-m", "compileall", "-q", *sources], cwd=WORKSPACE, check=True)
 
 
-def parse_args(doc: str, default_repeat: int, extra: list[tuple[str, type, object, str]] = ()) -> argparse.Namespace:
+def parse_args(
+    doc: str, default_repeat: int, extra: list[tuple[str, type, object, str]] = ()
+) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=default_repeat, help=f"runs per figure, median taken (default {default_repeat})")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=default_repeat,
+        help=f"runs per figure, median taken (default {default_repeat})",
+    )
     for flag, kind, default, help_text in extra:
-        parser.add_argument(flag, type=kind, default=default, help=f"{help_text} (default {default})")
+        parser.add_argument(
+            flag, type=kind, default=default, help=f"{help_text} (default {default})"
+        )
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     return args
 
 
-def run_once(argv: list[str], cwd: Path | str | None = None, env: dict[str, str] | None = None) -> tuple[float, int, str]:
+def run_once(
+    argv: list[str], cwd: Path | str | None = None, env: dict[str, str] | None = None
+) -> tuple[float, int, str]:
     """Spawn ``argv``, wait for it; returns (wall seconds, peak RSS in KiB, stdout).
 
     Fails loudly on a non-zero exit: a benchmark of a failing command measures nothing.
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         began = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - began
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
@@ -66,7 +84,10 @@ def run_once(argv: list[str], cwd: Path | str | None = None, env: dict[str, str]
 
 
 def measure(
-    commands: dict[str, list[str]], repeat: int, cwd: Path | str | None = None, env: dict[str, str] | None = None
+    commands: dict[str, list[str]],
+    repeat: int,
+    cwd: Path | str | None = None,
+    env: dict[str, str] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Median wall seconds and median peak RSS (MiB) of each command over ``repeat`` runs.
 
@@ -83,7 +104,12 @@ def measure(
             walls[name].append(wall)
             rss[name].append(kib / 1024)
     return {
-        name: {"wall": statistics.median(w), "rss": statistics.median(rss[name]), "min": min(w), "max": max(w)}
+        name: {
+            "wall": statistics.median(w),
+            "rss": statistics.median(rss[name]),
+            "min": min(w),
+            "max": max(w),
+        }
         for name, w in walls.items()
     }
 
@@ -114,7 +140,12 @@ def table(headers: list[str], rows: list[list[object]]) -> None:
     cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for n, row in enumerate(cells):
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip())
+        print(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
         if n == 0:
             print("  ".join("-" * w for w in widths))
 

@@ -20,7 +20,18 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from _common import CLI, PYTHON, compile_workspace, header, make_repo, measure, met, ms, parse_args, table
+from _common import (
+    CLI,
+    PYTHON,
+    compile_workspace,
+    header,
+    make_repo,
+    measure,
+    met,
+    ms,
+    parse_args,
+    table,
+)
 
 WALL_TARGET = 0.45
 RSS_TARGET_MIB = 60.0
@@ -61,25 +72,49 @@ def main() -> None:
     trio = r["python -c 'import trio'"]
     t1, t20 = r["codex-core start one (1 stage)"], r["codex-core start twenty (20 stages)"]
     spawn = (loop20 - loop1) / 19
-    py_spawn = (r["python: Popen sh -c true x20"]["wall"] - r["python: Popen sh -c true x1"]["wall"]) / 19
+    py_spawn = (
+        r["python: Popen sh -c true x20"]["wall"] - r["python: Popen sh -c true x1"]["wall"]
+    ) / 19
     per_stage = (t20["wall"] - t1["wall"]) / 19
     overhead = per_stage - spawn
 
     header("pipeline", args.repeat)
-    rows = [[name, ms(v["wall"]), ms(v["min"]), ms(v["max"]), f"{v['rss']:.1f}"] for name, v in r.items()]
+    rows = [
+        [name, ms(v["wall"]), ms(v["min"]), ms(v["max"]), f"{v['rss']:.1f}"]
+        for name, v in r.items()
+    ]
     table(["command", "median", "min", "max", "peak RSS MiB"], rows)
-    print("(peak RSS cannot read below the bench process's own RSS at spawn time: Linux carries the")
-    print(" pre-exec high-water mark across exec, so the small rows show that floor, not the child)")
+    print(
+        "(peak RSS cannot read below the bench process's own RSS at spawn time: Linux carries the"
+    )
+    print(
+        " pre-exec high-water mark across exec, so the small rows show that floor, not the child)"
+    )
     print()
     table(
         ["figure", "measured", "target", "verdict"],
         [
-            ["start twenty: wall", ms(t20["wall"]), f"<= {ms(WALL_TARGET)}", met(t20["wall"], WALL_TARGET)],
-            ["start twenty: peak RSS", f"{t20['rss']:.1f} MiB", f"< {RSS_TARGET_MIB:.0f} MiB", met(t20["rss"], RSS_TARGET_MIB, strict=True)],
+            [
+                "start twenty: wall",
+                ms(t20["wall"]),
+                f"<= {ms(WALL_TARGET)}",
+                met(t20["wall"], WALL_TARGET),
+            ],
+            [
+                "start twenty: peak RSS",
+                f"{t20['rss']:.1f} MiB",
+                f"< {RSS_TARGET_MIB:.0f} MiB",
+                met(t20["rss"], RSS_TARGET_MIB, strict=True),
+            ],
             ["per-spawn cost of sh -c true", ms(spawn), "", "baseline"],
             ["per-spawn cost from Python (info)", ms(py_spawn), "", "info"],
             ["per-stage cost, (t20 - t1) / 19", ms(per_stage), "", "info"],
-            ["per-stage overhead beyond spawning", ms(overhead), f"< {ms(PER_STAGE_TARGET)}", met(overhead, PER_STAGE_TARGET, strict=True)],
+            [
+                "per-stage overhead beyond spawning",
+                ms(overhead),
+                f"< {ms(PER_STAGE_TARGET)}",
+                met(overhead, PER_STAGE_TARGET, strict=True),
+            ],
             ["overhead beyond a Python spawn (info)", ms(per_stage - py_spawn), "", "info"],
             ["start twenty / import trio (wall)", f"{t20['wall'] / trio['wall']:.2f}x", "", "info"],
             ["start one / import trio (wall)", f"{t1['wall'] / trio['wall']:.2f}x", "", "info"],

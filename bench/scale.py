@@ -68,7 +68,9 @@ def populate(repo: Path, count: int) -> list[str]:
 
 
 def main() -> None:
-    args = parse_args(__doc__, default_repeat=7, extra=[("--runs", int, 10_000, "runs in the big repo")])
+    args = parse_args(
+        __doc__, default_repeat=9, extra=[("--runs", int, 10_000, "runs in the big repo")]
+    )
     compile_workspace()
     with tempfile.TemporaryDirectory(prefix="codex-bench-") as tmp:
         small = make_repo(Path(tmp), "one-run", {"one": 1})
@@ -93,7 +95,9 @@ def main() -> None:
         }, listing_repeat)  # fmt: skip
 
     header("scale", args.repeat)
-    print(f"(fixture: {args.runs:,} runs stored in-process in {fixture_seconds:.1f} s, not measured)")
+    print(
+        f"(fixture: {args.runs:,} runs stored in-process in {fixture_seconds:.1f} s, not measured)"
+    )
     print()
     rows = []
     for label, r, target in (

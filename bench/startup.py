@@ -19,7 +19,19 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from _common import CLI, PYTHON, compile_workspace, header, make_repo, measure, met, ms, parse_args, run_once, table
+from _common import (
+    CLI,
+    PYTHON,
+    compile_workspace,
+    header,
+    make_repo,
+    measure,
+    met,
+    ms,
+    parse_args,
+    run_once,
+    table,
+)
 
 HEAVY = ("trio", "libcst", "mcp", "agents")
 TARGETS = {"--version": 0.15, "status": 0.25}
@@ -32,9 +44,8 @@ def imported_modules(argv: list[str], cwd: Path) -> set[str]:
     names = set()
     for line in done.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
-            name = line.rsplit("|", 1)[1].strip()
-            if name != "package":  # the header line
-                names.add(name.split(".")[0])
+            if "self [us]" not in line:  # skip the header line
+                names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
     return names
 
 
@@ -61,7 +72,17 @@ def main() -> None:
         for name, r in results.items():
             target = next((t for key, t in TARGETS.items() if key in name), None)
             verdict = f"<= {target:.2f} s: {met(r['wall'], target)}" if target else "baseline"
-            rows.append([name, ms(r["wall"]), ms(r["min"]), ms(r["max"]), f"{r['wall'] / floor:.2f}x", f"{r['wall'] / trio:.2f}x", verdict])
+            rows.append(
+                [
+                    name,
+                    ms(r["wall"]),
+                    ms(r["min"]),
+                    ms(r["max"]),
+                    f"{r['wall'] / floor:.2f}x",
+                    f"{r['wall'] / trio:.2f}x",
+                    verdict,
+                ]
+            )
         table(["command", "median", "min", "max", "/ -c pass", "/ import trio", "target"], rows)
 
         print()
