@@ -378,3 +378,31 @@ async def test_a_stage_kind_adds_fields_to_its_record_but_cannot_overwrite(tmp_p
     data = validate_manifest(result.manifest_path)
     assert data["commands"][0]["tools_sha256"] == "abc"
     assert data["commands"][0]["status"] == "succeeded"
+
+
+async def test_a_child_run_in_a_git_worktree_is_recorded_in_the_main_repo(tmp_path):
+    import subprocess
+
+    repo = repo_with_config(tmp_path, """
+        [pipelines.p]
+        stages = [{ id = "in-tree", kind = "worktree-child" }]
+        [pipelines.inner]
+        stages = [{ id = "touch", command = "pwd > where.txt" }]
+    """)  # fmt: skip
+    worktree = tmp_path / "wt"
+    subprocess.run(["git", "-C", str(repo), "worktree", "add", "-q", "--detach", str(worktree)], check=True)
+
+    class WorktreeChild:
+        async def run(self, ctx):
+            child = await ctx.start_child_run("inner", repo=worktree)
+            return StageOutcome("succeeded" if child.status == "succeeded" else "failed", sub_run_id=child.run_id)
+
+    kernel = Kernel.for_repo(repo)
+    kernel.add_extension("codex_core.stages", "worktree-child", WorktreeChild())
+    result = await run_pipeline(repo, "p", kernel=kernel)
+    assert result.status == "succeeded"
+    [child] = result.manifest.child_runs
+    child_manifest = validate_manifest(repo / child.manifest)
+    assert child_manifest["workdir"] == str(worktree.resolve())
+    assert (worktree / "where.txt").read_text().strip() == str(worktree.resolve())
+    assert not (repo / "where.txt").exists() and not (worktree / ".runs").exists()

@@ -28,8 +28,13 @@ from .redaction import Redactor
 
 
 class Kernel:
-    def __init__(self, repo: Path, config: Config) -> None:
+    """``repo`` is the working tree stages run in and config is read from; ``store_root`` is the
+    repository whose ``.runs/`` records the runs (the same, except for a run in a git worktree,
+    whose record stays with the main checkout)."""
+
+    def __init__(self, repo: Path, config: Config, *, store_root: Path | None = None) -> None:
         self.repo = repo
+        self.store_root = store_root or repo
         self.config = config
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
@@ -38,8 +43,10 @@ class Kernel:
         self._complete: set[str] = set()
 
     @classmethod
-    def for_repo(cls, repo: Path, *, load_hook_plugins: bool = True) -> Kernel:
-        kernel = cls(repo, load_config(repo))
+    def for_repo(
+        cls, repo: Path, *, store_root: Path | None = None, load_hook_plugins: bool = True
+    ) -> Kernel:
+        kernel = cls(repo, load_config(repo), store_root=store_root)
         if load_hook_plugins:
             kernel.load_namespace("codex_core.plugins")
         return kernel

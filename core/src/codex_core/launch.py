@@ -13,6 +13,7 @@ import hmac
 import json
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import attrs
 
@@ -70,7 +71,7 @@ def prepare_run(
             )
         if not override.reason.strip() or not override.approver.strip():
             raise UsageError(f"--override {override.guardrail} needs both --reason and --approver")
-    paths = RunStore(kernel.repo).create(task_id)
+    paths = RunStore(kernel.store_root).create(task_id)
     lock = RunnerLock.acquire(paths.dir)
     # The snapshot keeps commands unredacted (a resume must run them): private, like the token.
     snapshot = json.dumps(converter.unstructure(pipeline), indent=2) + "\n"
@@ -108,6 +109,8 @@ def prepare_run(
         ],
     )
     manifest.extra["pipeline_source"] = pipeline.source
+    if kernel.repo != kernel.store_root:  # a run in another working tree (a git worktree)
+        manifest.extra["workdir"] = str(kernel.repo)
     write_atomic(paths.manifest, kernel.redactor().redact(manifest_to_json(manifest)))
     from .engine.recorder import append_event
 
@@ -135,7 +138,7 @@ def prepare_resume(
 ) -> PreparedRun:
     from .engine.recorder import append_event
 
-    paths = RunStore(kernel.repo).locate(ref)
+    paths = RunStore(kernel.store_root).locate(ref)
 
     def refuse(why: str, error: type[Exception] = ResumeRefusedError) -> None:
         append_event(paths, "resume-refused", actor=actor, reason=reason, detail=why)
@@ -150,6 +153,11 @@ def prepare_resume(
     if not expected or not hmac.compare_digest(expected.encode(), token.strip().encode()):
         refuse("wrong resume token")
     manifest = read_manifest(paths.manifest)
+    workdir = manifest.extra.get("workdir")
+    if isinstance(workdir, str) and Path(workdir) != kernel.repo:
+        if not Path(workdir).is_dir():
+            refuse(f"its working tree {workdir} no longer exists")
+        kernel = Kernel.for_repo(Path(workdir), store_root=kernel.store_root)
     if manifest.status == "succeeded":
         refuse("the run already succeeded")
     try:

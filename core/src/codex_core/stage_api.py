@@ -95,7 +95,9 @@ class StageContext:
     ``log`` writes text to the stage's ``commands/NN-<id>.log`` (secrets redacted);
     ``run_command`` runs a shell command the way the ``command`` kind does (guardrail vote first,
     its own process group, output to the log, whole group killed on timeout or cancel);
-    ``start_child_run`` runs another pipeline as a child run of this one and waits for it.
+    ``start_child_run(pipeline, repo=None)`` runs another pipeline as a child run of this one and
+    waits for it; ``repo`` runs it in another working tree (a git worktree of the repo), recorded
+    in this run's store.
     A guardrail stage that finds problems may accept ``override`` (given with a reason and an
     approver when the run was started) by calling ``record_approval(findings)``.
     """
@@ -111,7 +113,7 @@ class StageContext:
     approval_policy: str | None
     log: Callable[[str], None]
     run_command: Callable[..., Awaitable[CommandResult]]
-    start_child_run: Callable[[str], Awaitable[ChildRunResult]]
+    start_child_run: Callable[..., Awaitable[ChildRunResult]]
     kernel: Any
     #: append an event to the run's ``events.jsonl`` (``ctx.event("codex-item", item=...)``)
     event: Callable[..., None] | None = None

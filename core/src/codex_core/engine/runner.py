@@ -21,6 +21,7 @@ import trio
 from .. import clock
 from ..atomic import append_line
 from ..hookspecs import Action
+from ..kernel import Kernel
 from ..launch import PreparedRun, prepare_run
 from ..model import (
     REASON_CANCELLED,
@@ -268,8 +269,8 @@ class _Runner:
             sink.text(f"$ {command}\n")
             return await run_shell(command, cwd=cwd, env=env, write=sink.write)
 
-        async def start_child_run(pipeline_id: str) -> ChildRunResult:
-            return await self._child_run(spec, record, pipeline_id)
+        async def start_child_run(pipeline_id: str, repo: Path | None = None) -> ChildRunResult:
+            return await self._child_run(spec, record, pipeline_id, repo)
 
         override = next((o for o in m.overrides if o.guardrail == spec.id), None)
 
@@ -299,7 +300,7 @@ class _Runner:
             **unstructure(approval),
         }
         append_line(
-            RunStore(self.kernel.repo).approvals_path(),
+            RunStore(self.kernel.store_root).approvals_path(),
             self.redactor.redact(json.dumps(line)),
             durable=True,
         )
@@ -313,11 +314,15 @@ class _Runner:
         return approval
 
     async def _child_run(
-        self, spec: StageSpec, record: CommandRecord, pipeline_id: str
+        self, spec: StageSpec, record: CommandRecord, pipeline_id: str, repo: Path | None = None
     ) -> ChildRunResult:
         m = self.manifest
+        kernel = self.kernel
+        if repo is not None and Path(repo).resolve() != self.kernel.repo:
+            # Another working tree (a git worktree): its own config and adapters, our run store.
+            kernel = Kernel.for_repo(Path(repo).resolve(), store_root=self.kernel.store_root)
         child = prepare_run(
-            self.kernel,
+            kernel,
             pipeline_id,
             task_id=m.task_id,
             parent_run_id=m.run_id,
