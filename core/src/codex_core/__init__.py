@@ -26,6 +26,8 @@ _EXPORTS = {
     "Veto": "codex_core.hookspecs",
     "hookimpl": "codex_core.hookspecs",
     "Manifest": "codex_core.model",
+    "OverrideRequest": "codex_core.model",
+    "Approval": "codex_core.model",
     "CommandRecord": "codex_core.model",
     "write_atomic": "codex_core.atomic",
     "append_line": "codex_core.atomic",

@@ -14,13 +14,15 @@ Example::
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
 
 from .kernel import Kernel
 from .launch import prepare_run, task_from
-from .model import Manifest
+from .model import Manifest, OverrideRequest
+from .pipeline import Pipeline
 from .planning import DEFAULT_PIPELINE
 
 
@@ -41,30 +43,39 @@ class RunResult:
 
 async def run_pipeline(
     repo: str | os.PathLike[str],
-    pipeline: str = DEFAULT_PIPELINE,
+    pipeline: str | Pipeline = DEFAULT_PIPELINE,
     *,
     task: str | None = None,
     parent_run_id: str | None = None,
     approval_policy: str | None = None,
     kernel: Kernel | None = None,
+    overrides: Sequence[OverrideRequest] = (),
 ) -> RunResult:
-    """Run ``pipeline`` on ``repo`` to the end, on the current trio loop."""
+    """Run ``pipeline`` on ``repo`` to the end, on the current trio loop.
+
+    ``pipeline`` is a name (looked up as ``codex-core start`` does) or a :class:`Pipeline` built
+    in code (a plugin's one-stage run, say), checked the same way before anything runs.
+    ``overrides`` are guardrail overrides, as ``start --override`` gives them.
+    """
     from .engine.runner import execute
 
     kernel = kernel or Kernel.for_repo(Path(repo).resolve())
+    built = pipeline if isinstance(pipeline, Pipeline) else None
     prepared = prepare_run(
         kernel,
-        pipeline,
+        built.id if built else str(pipeline),
         task_id=task_from(task),
         parent_run_id=parent_run_id,
         approval_policy=approval_policy,
+        pipeline=built,
+        overrides=overrides,
     )
     manifest = await execute(prepared)
     return result_of(prepared.paths, manifest)
 
 
 def start_run(
-    repo: str | os.PathLike[str], pipeline: str = DEFAULT_PIPELINE, **options: object
+    repo: str | os.PathLike[str], pipeline: str | Pipeline = DEFAULT_PIPELINE, **options: object
 ) -> RunResult:
     """Run ``pipeline`` on ``repo`` and block until it ends (starts its own trio loop)."""
     import functools

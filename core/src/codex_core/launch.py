@@ -61,7 +61,10 @@ def prepare_run(
     pipeline: Pipeline | None = None,
     overrides: Sequence[OverrideRequest] = (),
 ) -> PreparedRun:
-    pipeline = pipeline or planning.resolve(kernel, pipeline_id)
+    if pipeline is None:
+        pipeline = planning.resolve(kernel, pipeline_id)
+    else:  # a pipeline built in code gets the same checks as a configured one
+        planning.check(kernel, pipeline, chain=(pipeline.id,))
     guardrails = {s.id for s in pipeline.stages if s.guardrail}
     for override in overrides:
         if override.guardrail not in guardrails:

@@ -79,10 +79,14 @@ def cli() -> None:
 
 
 def _wants_json(argv: list[str]) -> bool:
+    """Whether the last ``--format`` given (the one click obeys) asks for JSON."""
+    chosen = None
     for i, arg in enumerate(argv):
-        if arg == "--format=json" or (arg == "--format" and argv[i + 1 : i + 2] == ["json"]):
-            return True
-    return False
+        if arg.startswith("--format="):
+            chosen = arg.split("=", 1)[1]
+        elif arg == "--format" and i + 1 < len(argv):
+            chosen = argv[i + 1]
+    return chosen == "json"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -45,7 +45,10 @@ def plan(pipeline: str, repo: Path, output_format: str) -> int:
         return 0
     click.echo(f"{resolved.id}: {resolved.title or ''} [{resolved.source}]".rstrip())
     for s in stages:
-        what = s["command"] or (f"-> {s['pipeline']}" if s["pipeline"] else "(skipped: no command)")
+        if s["command"] or s["pipeline"]:
+            what = s["command"] or f"-> {s['pipeline']}"
+        else:
+            what = "(skipped: no command)" if s["skip_reason"] == SKIP_NO_COMMAND else ""
         flags = "".join(
             [
                 " [allow-failure]" if s["allow_failure"] else "",
