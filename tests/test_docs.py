@@ -16,12 +16,14 @@ ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- BEGIN GENERATED HELP -->", "<!-- END GENERATED HELP -->"
 
 
+# The reference documents the kernel's own commands: plugins' commands have their own pages.
+KERNEL_ONLY = {"COLUMNS": "100", "CODEX_CORE_LOAD_PLUGINS": ""}
+
+
 def generated_help() -> str:
-    parts = [
-        "```text\n$ codex-core --help\n" + run_cli("--help", env={"COLUMNS": "100"}).stdout + "```"
-    ]
+    parts = ["```text\n$ codex-core --help\n" + run_cli("--help", env=KERNEL_ONLY).stdout + "```"]
     for name in sorted(BUILTIN):
-        text = run_cli(name, "--help", env={"COLUMNS": "100"}).stdout
+        text = run_cli(name, "--help", env=KERNEL_ONLY).stdout
         parts.append(f"### `codex-core {name}`\n\n```text\n{text}```")
     return "\n\n".join(parts)
 

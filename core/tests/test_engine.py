@@ -169,14 +169,14 @@ async def test_heartbeat_refreshes_during_a_long_stage(tmp_path, monkeypatch):
 async def test_every_veto_is_recorded_and_blocks(tmp_path):
     repo = repo_with_config(tmp_path, """
         [pipelines.p]
-        stages = [{ id = "push", command = "git push --force" }, { id = "after", command = "true" }]
+        stages = [{ id = "push", command = "./deploy.sh --prod" }, { id = "after", command = "true" }]
     """)  # fmt: skip
 
     class NoForce:
         @hookimpl
         def codex_guardrail_vote(self, action):
-            if "--force" in (action.command or ""):
-                return Veto(reason="force pushes are not allowed", rule="no-force")
+            if "--prod" in (action.command or ""):
+                return Veto(reason="no production deploys from here", rule="no-prod")
 
     class Quiet:
         @hookimpl
@@ -198,8 +198,8 @@ async def test_every_veto_is_recorded_and_blocks(tmp_path):
     assert error["reason"] == "policy-denied"
     reasons = sorted(v["reason"] for v in error["details"]["vetoes"])
     assert reasons == [
-        "force pushes are not allowed",
         "guardrail raised RuntimeError: policy file unreadable",
+        "no production deploys from here",
     ]
     veto_events = [e for e in events(result.artifact_root) if e["event"] == "guardrail-veto"]
     assert len(veto_events) == 1 and len(veto_events[0]["vetoes"]) == 2

@@ -49,6 +49,9 @@ class Kernel:
         kernel = cls(repo, load_config(repo), store_root=store_root)
         if load_hook_plugins:
             kernel.load_namespace("codex_core.plugins")
+            # Guardrails vote on every action and mask every log: whatever the pipeline, and on
+            # resumes and detached runners too, they are always loaded.
+            kernel.load_namespace("codex_core.guardrails")
         return kernel
 
     # -- loading -----------------------------------------------------------------------------

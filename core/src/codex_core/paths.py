@@ -3,7 +3,8 @@
 ``contained_path(root, candidate)`` resolves ``candidate`` (relative to ``root`` or absolute),
 following every symlink that exists, and refuses it unless it stays inside ``root``: not through
 ``..``, not through a symlink, not into a sibling that merely shares the root's prefix
-(``/repo`` vs ``/repo-evil``). Anything inside ``.git`` is refused too unless ``allow_git``.
+(``/repo`` vs ``/repo-evil``). Anything inside a ``.git`` directory (any case, at any depth) is
+refused too unless ``allow_git``.
 A check cannot close the race of a symlink swapped in after it; writers that must survive that
 open the result with ``O_NOFOLLOW`` (see the guardrails plugin's sandbox).
 """
@@ -33,7 +34,8 @@ def contained_path(
         raise PathEscapeError(
             f"path {os.fspath(candidate)!r} resolves to {real}, outside {real_root}"
         ) from None
-    if not allow_git and relative.parts[:1] == (".git",):
+    # Any .git, the repo's or a submodule's, in any case (case-insensitive file systems).
+    if not allow_git and any(part.lower() == ".git" for part in relative.parts):
         raise PathEscapeError(f"path {os.fspath(candidate)!r} is inside .git")
     return real
 

@@ -133,7 +133,10 @@ def check(kernel: Kernel, pipeline: Pipeline, chain: tuple[str, ...]) -> None:
             )
         validate = getattr(kind, "validate", None)
         if validate is not None:
-            validate(stage)
+            try:
+                validate(stage)
+            except ConfigError as exc:  # say where: the kind only sees the stage
+                raise type(exc)(f"pipeline {pipeline.id!r}, stage {stage.id!r}: {exc}") from None
         if stage.kind == "subpipeline":
             target = stage.pipeline or ""
             if target in chain:

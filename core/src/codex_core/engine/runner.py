@@ -459,7 +459,7 @@ def _guardrail_line(g: GuardrailStatus) -> str:
         ("skipped", g.skipped),
         ("overridden", g.overridden),
     )
-    named = ", ".join(f"{n} {name}" for name, n in counts if n)
+    named = ", ".join(f"{n} {name}" for name, n in counts if n) or "none run yet"
     return f"Guardrails: {g.total} present ({named}): {g.recommendation}"
 
 
