@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
+from .hookspecs import Action, Veto
 from .model import Approval, OverrideRequest
 from .pipeline import StageSpec
 
@@ -117,6 +118,9 @@ class StageContext:
     kernel: Any
     #: append an event to the run's ``events.jsonl`` (``ctx.event("codex-item", item=...)``)
     event: Callable[..., None] | None = None
+    #: ask every guardrail about an action that is not a shell command (an MCP tool call, a
+    #: file write): returns the vetoes (empty allows); vetoes are logged and recorded
+    approve: Callable[[Action], list[Veto]] | None = None
     #: the override the run was started with for this stage (``start --override <stage id>``)
     override: OverrideRequest | None = None
     #: record that ``override`` was used against ``findings``: an ``approvals[]`` entry in the

@@ -20,7 +20,7 @@ import trio
 
 from .. import clock
 from ..atomic import append_line
-from ..hookspecs import Action
+from ..hookspecs import Action, Veto
 from ..kernel import Kernel
 from ..launch import PreparedRun, prepare_run
 from ..model import (
@@ -241,28 +241,40 @@ class _Runner:
         }
         cwd = contained_path(self.kernel.repo, spec.cwd or ".")
 
-        async def run_command(
-            command: str, *, cwd: Path = cwd, env: dict[str, str] = env
-        ) -> CommandResult:
-            vetoes = self.kernel.vote(
-                Action(
-                    kind="command",
-                    repo=self.kernel.repo,
-                    run_id=m.run_id,
-                    stage_id=spec.id,
-                    command=command,
-                    cwd=cwd,
-                )
-            )
+        def approve(action: Action) -> list[Veto]:
+            """Every guardrail votes; vetoes are logged, recorded as an event and on the record."""
+            vetoes = self.kernel.vote(action)
             if vetoes:
                 found = [
                     {"reason": v.reason, "rule": v.rule, "guardrail": v.guardrail} for v in vetoes
                 ]
                 self.recorder.event(
-                    "guardrail-veto", stage_id=spec.id, command=command, vetoes=found
+                    "guardrail-veto",
+                    stage_id=spec.id,
+                    action=action.kind,
+                    command=action.command,
+                    vetoes=found,
                 )
                 sink.text("".join(f"denied by {v.guardrail}: {v.reason}\n" for v in vetoes))
-                record.extra["vetoes"] = found
+                record.extra.setdefault("vetoes", []).extend(found)
+            return vetoes
+
+        async def run_command(
+            command: str, *, cwd: Path = cwd, env: dict[str, str] = env
+        ) -> CommandResult:
+            action = Action(
+                kind="command",
+                repo=self.kernel.repo,
+                run_id=m.run_id,
+                stage_id=spec.id,
+                command=command,
+                cwd=cwd,
+            )
+            vetoes = approve(action)
+            if vetoes:
+                found = [
+                    {"reason": v.reason, "rule": v.rule, "guardrail": v.guardrail} for v in vetoes
+                ]
                 return CommandResult(
                     exit_code=None, reason=REASON_POLICY_DENIED, details={"vetoes": found}
                 )
@@ -283,7 +295,7 @@ class _Runner:
             spec=spec, index=record.index, run_id=m.run_id, task_id=m.task_id, repo=self.kernel.repo,
             run_dir=self.paths.dir, config=self.kernel.config, env=env, approval_policy=m.approval_policy,
             log=sink.text, run_command=run_command, start_child_run=start_child_run, kernel=self.kernel,
-            override=override, record_approval=record_approval,
+            override=override, record_approval=record_approval, approve=approve,
             event=lambda name, **fields: self.recorder.event(name, stage_id=spec.id, **fields),
         )  # fmt: skip
 
@@ -417,8 +429,7 @@ def _reset(record: CommandRecord) -> None:
         "duration_seconds",
     ):
         setattr(record, name, None)
-    record.extra.pop("reason", None)
-    record.extra.pop("vetoes", None)
+    record.extra.clear()  # what the last attempt's kind recorded is not this attempt's
 
 
 def guardrail_status(m: Manifest, required: bool) -> GuardrailStatus:
