@@ -270,13 +270,21 @@ stages = [{ use = "quality" }, { id = "unit", command = "true", timeout = 5 }]
 
 
 def test_detach_then_watch(repo):
-    started = time.monotonic()
-    code, out = start_json(repo, "steps", "--detach")
+    # The first stage waits for a file only the test creates: start must return while it waits.
+    gate = repo / "go.flag"
+    config = (repo / "codex-core.toml").read_text()
+    (repo / "codex-core.toml").write_text(
+        config
+        + f'\n[pipelines.gated]\nstages = [{{ id = "wait", command = "while [ ! -f {gate} ]; do sleep 0.05; done" }}]\n'
+    )
+    code, out = start_json(repo, "gated", "--detach")
     assert code == 0 and out["status"] == "queued"
-    assert time.monotonic() - started < 1.2  # returned before the 1.2 s of stages ran
+    run_dir = Path(out["artifact_root"])
+    wait_for(lambda: manifest(run_dir)["status"] == "in_progress")
+    gate.write_text("")
     watch = run_cli("status", out["run_id"], "--repo", str(repo), "--watch", "--interval", "0.2")
     assert watch.returncode == 0, watch
-    assert manifest(Path(out["artifact_root"]))["status"] == "succeeded"
+    assert manifest(run_dir)["status"] == "succeeded"
 
 
 def test_resume_is_refused_while_the_runner_lives_then_cancel_kills_it(repo):
@@ -424,7 +432,9 @@ def test_a_terminal_gets_live_coloured_progress(repo, tmp_path):
         pytest.skip("util-linux 'script' is needed to give the command a terminal")
     typescript = tmp_path / "tty.txt"
     command = f"{cli_path()} start ok --repo {repo}"
-    subprocess.run(["script", "-qc", command, str(typescript)], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["script", "-qc", command, str(typescript)], check=True, capture_output=True, timeout=60
+    )
     screen = typescript.read_text(errors="replace")
     assert "\x1b[" in screen  # rich drew colours / the spinner
     plain = __import__("re").sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", screen)

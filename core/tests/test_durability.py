@@ -22,12 +22,19 @@ WORKERS = 3
 CONFIG = f"[pipelines.p]\nstages = [\n{STAGES}\n]\n"
 
 
-def _kill_and_resume(repo: Path, n: int, delay: float) -> str:
+def _kill_and_resume(repo: Path, n: int, delay: float, during_start_up: bool) -> str:
     task = f"kill-{n}"
     proc = subprocess.Popen(
         [str(cli_path()), "start", "p", "--repo", str(repo), "--task", task],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    if not during_start_up:
+        # Most kills should land in the run itself, however slow start-up is on a busy machine:
+        # wait until the run exists, then kill at a random instant of its stages.
+        runs = repo / ".runs" / task / "cli"
+        deadline = time.monotonic() + 60
+        while not runs.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -62,8 +69,7 @@ def test_random_sigkills_never_corrupt_and_always_resume(tmp_path):
     rng = random.Random(20261123)
     repos = [make_repo(tmp_path / f"repo{w}", {"codex-core.toml": CONFIG}) for w in range(WORKERS)]
 
-    # Calibrate: how long does a whole run take under the same load? Kills are then spread
-    # uniformly over that span: start-up (before any write), the queued write, the stages.
+    # Calibrate: how long does a whole run take under the same load?
     def whole_run(repo: Path) -> float:
         began = time.monotonic()
         assert run_cli("start", "p", "--repo", str(repo), "--task", "calibrate").returncode == 0
@@ -71,7 +77,17 @@ def test_random_sigkills_never_corrupt_and_always_resume(tmp_path):
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         span = max(pool.map(whole_run, repos))
-    jobs = [(repos[n % WORKERS], n, rng.uniform(0.3 * span, span)) for n in range(KILLS)]
+    # One kill in ten anywhere in start-up (before or during the first writes); the rest at a
+    # random instant after the run dir exists, over the span a whole run took.
+    jobs = [
+        (
+            repos[n % WORKERS],
+            n,
+            rng.uniform(0, span) if n % 10 == 0 else rng.uniform(0, span / 2),
+            n % 10 == 0,
+        )
+        for n in range(KILLS)
+    ]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         outcomes = list(pool.map(lambda job: _kill_and_resume(*job), jobs))
     resumed = [o for o in outcomes if o.startswith("resumed")]

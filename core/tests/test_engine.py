@@ -390,12 +390,16 @@ async def test_a_child_run_in_a_git_worktree_is_recorded_in_the_main_repo(tmp_pa
         stages = [{ id = "touch", command = "pwd > where.txt" }]
     """)  # fmt: skip
     worktree = tmp_path / "wt"
-    subprocess.run(["git", "-C", str(repo), "worktree", "add", "-q", "--detach", str(worktree)], check=True)
+    subprocess.run(
+        ["git", "-C", str(repo), "worktree", "add", "-q", "--detach", str(worktree)], check=True
+    )
 
     class WorktreeChild:
         async def run(self, ctx):
             child = await ctx.start_child_run("inner", repo=worktree)
-            return StageOutcome("succeeded" if child.status == "succeeded" else "failed", sub_run_id=child.run_id)
+            return StageOutcome(
+                "succeeded" if child.status == "succeeded" else "failed", sub_run_id=child.run_id
+            )
 
     kernel = Kernel.for_repo(repo)
     kernel.add_extension("codex_core.stages", "worktree-child", WorktreeChild())

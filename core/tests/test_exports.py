@@ -13,7 +13,9 @@ def test_every_public_name_resolves():
 
 def test_importing_codex_core_imports_nothing_heavy():
     code = "import sys, codex_core; print(sorted(m for m in ('trio', 'cattrs', 'click', 'stevedore', 'libcst', 'mcp', 'agents') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -25,5 +27,7 @@ def test_version_and_status_paths_do_not_import_trio():
         "import codex_core.status\n"
         "print(sorted(m for m in ('trio', 'libcst', 'mcp', 'agents', 'rich') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
