@@ -163,3 +163,31 @@ def test_load_plugins_allow_list(plugin_venv, tmp_path):
         plugin_venv, "plugins", "--check", env={"CODEX_CORE_LOAD_PLUGINS": "codex-core-hello"}
     )
     assert check.returncode == 0, check.stdout  # the broken ones are not loaded at all
+
+
+@pytest.mark.slow
+def test_the_adapter_guide_example_is_used_by_start(tmp_path):
+    """docs/adapters.md's example, installed into a fresh venv like a third party's adapter."""
+    import json
+
+    venv = tmp_path / "v"
+    uv = _uv()
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+    subprocess.run(
+        [uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), str(ROOT / "core"),
+         str(ROOT / "docs" / "examples" / "adapter-make")],
+        check=True,
+    )  # fmt: skip
+    makefile = "build:\n\techo built > built.txt\n\ntest: build\n\ttest -f built.txt\n"
+    repo = make_repo(tmp_path / "repo", {"Makefile": makefile})
+    plan = json.loads(_venv_cli(venv, "plan", "--repo", str(repo), "--format", "json").stdout)
+    assert [(s["id"], s["command"], s["source"]) for s in plan["stages"]] == [
+        ("build", "make build", "make"), ("lint", None, "make"), ("test", "make test", "make"),
+    ]  # fmt: skip
+    run = _venv_cli(venv, "start", "--repo", str(repo), "--format", "json")
+    assert run.returncode == 0, run.stderr
+    manifest = json.loads(Path(json.loads(run.stdout)["manifest"]).read_text())
+    assert [(c["id"], c["status"], c["skip_reason"]) for c in manifest["commands"]] == [
+        ("build", "succeeded", None), ("lint", "skipped", "no-command"), ("test", "succeeded", None),
+    ]  # fmt: skip
+    assert (repo / "built.txt").read_text() == "built\n"
