@@ -410,3 +410,29 @@ async def test_a_child_run_in_a_git_worktree_is_recorded_in_the_main_repo(tmp_pa
     assert child_manifest["workdir"] == str(worktree.resolve())
     assert (worktree / "where.txt").read_text().strip() == str(worktree.resolve())
     assert not (repo / "where.txt").exists() and not (worktree / ".runs").exists()
+
+
+async def test_stage_events_take_any_field_name_and_validate_may_see_the_kernel(tmp_path):
+    import json as _json
+
+    repo = repo_with_config(tmp_path, """
+        [pipelines.p]
+        stages = [{ id = "x", kind = "eventful", flavour = "plain" }]
+    """)  # fmt: skip
+    seen = []
+
+    class Eventful:
+        def validate(self, spec, kernel):
+            seen.append((spec.options["flavour"], kernel.repo))
+
+        async def run(self, ctx):
+            ctx.event("custom", paths=["a"], event="inner", redactor="r", stage_id="spoof")
+            return StageOutcome("succeeded")
+
+    kernel = Kernel.for_repo(repo)
+    kernel.add_extension("codex_core.stages", "eventful", Eventful())
+    result = await run_pipeline(repo, "p", kernel=kernel)
+    assert result.status == "succeeded" and seen == [("plain", repo)]
+    [custom] = [e for e in events(result.artifact_root) if e["event"] == "custom"]
+    assert custom["paths"] == ["a"] and custom["stage_id"] == "x"
+    assert _json.dumps(custom)

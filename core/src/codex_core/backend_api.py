@@ -57,6 +57,10 @@ class TurnRequest:
     model: str | None = None
     instructions: str | None = None
     timeout_seconds: float | None = None
+    #: the role asking (manager, builder, tester, reviewer): a team backend starts at that agent
+    role: str | None = None
+    #: limits the backend should stop at mid-turn when it can (the roles also enforce them)
+    budgets: Budgets | None = None
 
 
 @attrs.frozen
@@ -115,6 +119,19 @@ class BackendContext:
     event: Callable[..., None]
     approve: Callable[[Action], Awaitable[list[Veto]]]
     config: Any = None
+
+
+def backend_context(ctx: Any) -> BackendContext:
+    """The BackendContext for a stage (a role or a Codex-backed command) from its StageContext."""
+    vote = ctx.approve
+
+    async def approve(action: Action) -> list[Veto]:
+        return vote(action) if vote is not None else ctx.kernel.vote(action)
+
+    return BackendContext(
+        repo=ctx.repo, run_dir=ctx.run_dir, run_id=ctx.run_id, stage_id=ctx.spec.id, env=dict(ctx.env),
+        log=ctx.log, event=ctx.event or (lambda name, /, **fields: None), approve=approve, config=ctx.config,
+    )  # fmt: skip
 
 
 @runtime_checkable

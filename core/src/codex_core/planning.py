@@ -104,6 +104,17 @@ def adapter_overrides(kernel: Kernel, adapter: str) -> dict[str, str | bool]:
     return table
 
 
+def _takes_kernel(validate: object) -> bool:
+    """``validate(spec)`` or ``validate(spec, kernel)``: the second form sees repo and config."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(validate).parameters  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return len(parameters) >= 2
+
+
 def _with(stage: StageSpec, **changes: object) -> StageSpec:
     import attrs
 
@@ -134,7 +145,10 @@ def check(kernel: Kernel, pipeline: Pipeline, chain: tuple[str, ...]) -> None:
         validate = getattr(kind, "validate", None)
         if validate is not None:
             try:
-                validate(stage)
+                if _takes_kernel(validate):
+                    validate(stage, kernel)
+                else:
+                    validate(stage)
             except ConfigError as exc:  # say where: the kind only sees the stage
                 raise type(exc)(f"pipeline {pipeline.id!r}, stage {stage.id!r}: {exc}") from None
         if stage.kind == "subpipeline":
@@ -146,4 +160,11 @@ def check(kernel: Kernel, pipeline: Pipeline, chain: tuple[str, ...]) -> None:
             check(kernel, _find(kernel, target), chain=(*chain, target))
 
 
-__all__ = ["DEFAULT_PIPELINE", "DIAGNOSTIC_STEPS", "assemble_diagnostics", "available", "resolve"]
+__all__ = [
+    "DEFAULT_PIPELINE",
+    "DIAGNOSTIC_STEPS",
+    "assemble_diagnostics",
+    "available",
+    "check",
+    "resolve",
+]

@@ -2,7 +2,8 @@
 
 A stage kind is an object with ``async def run(self, ctx: StageContext) -> StageOutcome`` and,
 optionally, ``validate(self, spec: StageSpec) -> None`` raising :class:`~codex_core.errors.ConfigError`
-at plan time for a spec it cannot run. ``run`` is called on the trio thread: blocking work goes to
+at plan time for a spec it cannot run; ``validate(self, spec, kernel)`` also gets the kernel
+(``kernel.repo``, ``kernel.config``) for checks that depend on the repo's configuration. ``run`` is called on the trio thread: blocking work goes to
 ``trio.to_thread.run_sync``. The kernel owns everything around it: the stage's timeout (a cancel
 scope), cancellation, the manifest record, the log file, the error artifact.
 

@@ -20,10 +20,11 @@ from ..store import RunPaths, RunStore
 
 
 def append_event(
-    paths: RunPaths, event: str, redactor: Redactor | None = None, **fields: Any
+    paths: RunPaths, event: str, redactor: Redactor | None = None, /, **fields: Any
 ) -> None:
     """Add one line to the run's ``events.jsonl`` (safe from any process)."""
-    record = {"timestamp": clock.now(), "event": event, "run_id": paths.run_id, **fields}
+    # The kernel's keys win over a plugin's fields of the same name.
+    record = {**fields, "timestamp": clock.now(), "event": event, "run_id": paths.run_id}
     line = json.dumps(record, default=str)
     append_line(paths.events, redactor.redact(line) if redactor else line)
 
@@ -43,7 +44,7 @@ class RunRecorder:
         text = self.redactor.redact(manifest_to_json(self.manifest))
         write_atomic(self.paths.manifest, text, sync_directory=final)
 
-    def event(self, event: str, **fields: Any) -> None:
+    def event(self, event: str, /, **fields: Any) -> None:
         append_event(self.paths, event, self.redactor, **fields)
 
     def log(self, text: str) -> None:

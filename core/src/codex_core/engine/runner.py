@@ -296,7 +296,7 @@ class _Runner:
             run_dir=self.paths.dir, config=self.kernel.config, env=env, approval_policy=m.approval_policy,
             log=sink.text, run_command=run_command, start_child_run=start_child_run, kernel=self.kernel,
             override=override, record_approval=record_approval, approve=approve,
-            event=lambda name, **fields: self.recorder.event(name, stage_id=spec.id, **fields),
+            event=lambda name, /, **fields: self.recorder.event(name, **{**fields, "stage_id": spec.id}),
         )  # fmt: skip
 
     def _approve(self, override: OverrideRequest, findings: list[Any]) -> Approval:

@@ -1,0 +1,74 @@
+"""A BackendContext on a real kernel, the way an agent role builds one, with what it records."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import attrs
+import trio
+from codex_core.backend_api import BackendContext, TurnRequest
+from codex_core.hookspecs import Action, Veto
+from codex_core.kernel import Kernel
+
+#: the command the scripted model has Codex run in most tests
+CREATE = "echo hello > hello.txt"
+#: how long any one test may wait on Codex (a scripted turn takes about a second here)
+TURN_LIMIT = 90.0
+
+
+@attrs.define
+class Recorder:
+    events: list[dict[str, Any]] = attrs.field(factory=list)
+    log: list[str] = attrs.field(factory=list)
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["event"] == name]
+
+    @property
+    def text(self) -> str:
+        return "".join(self.log)
+
+
+def backend_context(
+    repo: Path, kernel: Kernel, recorder: Recorder, env: dict[str, str]
+) -> BackendContext:
+    async def approve(action: Action) -> list[Veto]:
+        return kernel.vote(action)
+
+    return BackendContext(
+        repo=repo,
+        run_dir=repo / ".runs",
+        run_id="test-run",
+        stage_id="codex",
+        env={**os.environ, **env},
+        log=recorder.log.append,
+        event=lambda name, **fields: recorder.events.append({"event": name, **fields}),
+        approve=approve,
+        config=kernel.config,
+    )
+
+
+def run_dir_of(manifest_path: str | Path) -> Path:
+    return Path(manifest_path).parent
+
+
+def events_of(run_dir: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+
+
+async def one_turn(
+    backend,
+    repo: Path,
+    env: dict[str, str],
+    recorder: Recorder,
+    kernel: Kernel | None = None,
+    **request,
+):
+    kernel = kernel or Kernel.for_repo(repo)
+    ctx = backend_context(repo, kernel, recorder, env)
+    with trio.fail_after(TURN_LIMIT):
+        async with backend.session(ctx) as session:
+            return await session.turn(TurnRequest(prompt="create hello.txt", cwd=repo, **request))

@@ -1,0 +1,203 @@
+"""A local HTTP server speaking the OpenAI Responses API, with the model's turns scripted.
+
+The hosted model is the one thing these tests replace: Codex itself (the real binary from npm)
+talks to this server through a custom model provider in its ``config.toml``
+(``base_url = "http://127.0.0.1:PORT/v1"``, ``wire_api = "responses"``). Each
+``POST /v1/responses`` takes the next step of the script and answers with the server-sent
+events Codex reads: ``response.created``, one ``response.output_item.done`` per output item,
+``response.completed`` with token usage. Every request is kept, so a test can check what
+Codex sent (the tool call's output in the follow-up request, say).
+
+Steps::
+
+    run("echo hello > hello.txt")   # the model calls Codex's shell tool with this command
+    say("done")                     # the model answers with a message
+
+The shell tool's name and arguments follow what Codex offers in the request's ``tools``
+(``exec_command {cmd}`` in Codex 0.153 and 0.169, ``shell {command: [...]}`` before).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import attrs
+
+API_KEY_ENV = "CODEX_CORE_TEST_MODEL_KEY"
+PROVIDER = "scripted"
+MODEL = "test-model"
+#: what every scripted response reports as its usage (so a turn of two responses used 240)
+USAGE = {"input_tokens": 100, "output_tokens": 20, "total_tokens": 120}
+
+
+@attrs.frozen
+class Step:
+    kind: str  # "run" or "say"
+    text: str
+
+
+def run(command: str) -> Step:
+    return Step("run", command)
+
+
+def say(text: str) -> Step:
+    return Step("say", text)
+
+
+class ScriptedModel:
+    def __init__(self) -> None:
+        self.script: list[Step] = []
+        self.requests: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.port = 0
+
+    def reply(self, *steps: Step) -> None:
+        """Queue the next responses, in order."""
+        with self.lock:
+            self.script.extend(steps)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def codex_config(self) -> dict[str, Any]:
+        """The ``[codex.config]`` table that points Codex at this server."""
+        return {
+            "model": MODEL,
+            "model_provider": PROVIDER,
+            "model_providers": {
+                PROVIDER: {
+                    "name": "scripted test model",
+                    "base_url": self.base_url,
+                    "wire_api": "responses",
+                    "env_key": API_KEY_ENV,
+                    "request_max_retries": 0,
+                    "stream_max_retries": 0,
+                }
+            },
+        }
+
+    def toml(self) -> str:
+        """``codex-core.toml`` lines for :meth:`codex_config`."""
+        return (
+            "[codex.config]\n"
+            f'model = "{MODEL}"\n'
+            f'model_provider = "{PROVIDER}"\n'
+            f"[codex.config.model_providers.{PROVIDER}]\n"
+            'name = "scripted test model"\n'
+            f'base_url = "{self.base_url}"\n'
+            'wire_api = "responses"\n'
+            f'env_key = "{API_KEY_ENV}"\n'
+            "request_max_retries = 0\n"
+            "stream_max_retries = 0\n"
+        )
+
+    # -- serving -----------------------------------------------------------------------------
+
+    def respond(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        with self.lock:
+            number = len(self.requests) + 1
+            self.requests.append(body)
+            step = self.script.pop(0) if self.script else say("(the script has no more turns)")
+        item = self._item(step, body, number)
+        response = {"id": f"resp_{number}", "object": "response", "model": body.get("model")}
+        usage = {
+            **USAGE,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens_details": {"reasoning_tokens": 0},
+        }
+        return [
+            {"type": "response.created", "response": response},
+            {"type": "response.output_item.added", "output_index": 0, "item": item},
+            {"type": "response.output_item.done", "output_index": 0, "item": item},
+            {"type": "response.completed", "response": {**response, "usage": usage}},
+        ]
+
+    def _item(self, step: Step, body: dict[str, Any], number: int) -> dict[str, Any]:
+        if step.kind == "say":
+            return {
+                "type": "message",
+                "id": f"msg_{number}",
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": step.text, "annotations": []}],
+            }
+        tools = {t.get("name") for t in body.get("tools") or ()}
+        if "exec_command" in tools or not tools:
+            name, arguments = "exec_command", {"cmd": step.text}
+        elif "shell_command" in tools:
+            name, arguments = "shell_command", {"command": step.text}
+        else:
+            name, arguments = "shell", {"command": ["bash", "-lc", step.text]}
+        return {
+            "type": "function_call",
+            "id": f"fc_{number}",
+            "call_id": f"call_{number}",
+            "name": name,
+            "arguments": json.dumps(arguments),
+            "status": "completed",
+        }
+
+    def tool_outputs(self) -> list[str]:
+        """The outputs of tool calls Codex sent back to the model, in order."""
+        return [
+            str(item.get("output"))
+            for body in self.requests
+            for item in body.get("input") or ()
+            if isinstance(item, dict) and item.get("type") == "function_call_output"
+        ]
+
+
+@contextmanager
+def serve_model() -> Iterator[ScriptedModel]:
+    model = ScriptedModel()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            return
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            if not self.path.rstrip("/").endswith("/responses"):
+                self._send(404, b'{"error": {"message": "only /v1/responses is scripted"}}')
+                return
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                self._send(400, b'{"error": {"message": "not JSON"}}')
+                return
+            events = model.respond(body)
+            data = b"".join(
+                f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events
+            )
+            self._send(200, data, "text/event-stream")
+
+        def do_GET(self) -> None:
+            self._send(404, b'{"error": {"message": "not scripted"}}')
+
+        def _send(self, status: int, data: bytes, kind: str = "application/json") -> None:
+            self.send_response(status)
+            self.send_header("content-type", kind)
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    model.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, name="scripted-model", daemon=True)
+    thread.start()
+    try:
+        yield model
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
