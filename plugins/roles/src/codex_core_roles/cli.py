@@ -1,0 +1,145 @@
+"""``codex-core run "GOAL"``: the ``implement`` pipeline for one goal, as a normal run.
+
+The run is prepared and executed by the kernel exactly like ``codex-core start`` (manifest,
+heartbeat, events, runner lock, resume token, progress on stderr); what ``run`` adds is the
+pipeline, built for this goal with every option in its stages' options, so the pipeline snapshot
+holds them and ``codex-core resume RUN --token ...`` carries on with the same goal. Options not
+given fall back to ``[roles]`` in the repo's config.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+from codex_core.cli.output import emit_json, format_option, repo_option, resolve_repo
+
+SANDBOX_MODES = ("read-only", "workspace-write", "danger-full-access")
+APPROVAL_POLICIES = ("untrusted", "on-failure", "on-request", "never")
+
+
+def _report(prepared: Any, manifest: Any, output_format: str, backend: str) -> int:
+    paths = prepared.paths
+    build = next((c for c in manifest.commands if c.id == "build"), None)
+    review = next((c for c in manifest.commands if c.id == "review"), None)
+    diff = build.extra.get("diff_patch") if build is not None else None
+    decision = (review.extra.get("review") or {}).get("decision") if review is not None else None
+    if output_format == "json":
+        emit_json({
+            "run_id": manifest.run_id, "task_id": manifest.task_id, "status": manifest.status,
+            "manifest": str(paths.manifest), "artifact_root": str(paths.dir),
+            "summary": manifest.summary, "backend": backend, "diff_patch": diff, "decision": decision,
+        })  # fmt: skip
+    else:
+        click.echo(f"run {manifest.run_id} ({manifest.task_id}): {manifest.status}")
+        if manifest.summary:
+            click.echo(manifest.summary)
+        if diff:
+            click.echo(f"diff: {diff}")
+        if decision:
+            click.echo(f"review: {decision}")
+        click.echo(f"manifest: {paths.manifest}")
+    return 0 if manifest.status == "succeeded" else 1
+
+
+@click.command("run")
+@click.argument("goal")
+@click.option(
+    "--backend", help="Agent backend (default: codex when installed with a binary, else agents)."
+)
+@click.option("--task", help="Task id (default: $CODEX_CORE_TASK, else 'default').")
+@click.option(
+    "--worktree",
+    is_flag=True,
+    default=None,
+    help="Work in a fresh git worktree under the run dir; the checkout stays untouched.",
+)
+@click.option(
+    "--sandbox",
+    type=click.Choice(SANDBOX_MODES),
+    help="What the agent may do (default: workspace-write).",
+)
+@click.option(
+    "--approval-policy",
+    type=click.Choice(APPROVAL_POLICIES),
+    help="Recorded in the manifest and given to the backend.",
+)
+@click.option("--model", help="Model name given to the backend.")
+@click.option(
+    "--max-turns", type=click.IntRange(min=1), help="Budget: agent turns for the whole goal."
+)
+@click.option("--max-tokens", type=click.IntRange(min=1), help="Budget: tokens for the whole goal.")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Budget: seconds the agent may work.",
+)
+@click.option(
+    "--no-model-review",
+    is_flag=True,
+    help="The reviewer decides from the guardrails and tests only.",
+)
+@click.option(
+    "--override",
+    metavar="GUARDRAIL",
+    help="Let guardrail stage GUARDRAIL (review) pass despite findings (with --reason and --approver).",
+)
+@click.option("--reason", help="Why the override is justified.")
+@click.option("--approver", help="Who approved the override.")
+@repo_option
+@format_option
+def run(goal: str, backend: str | None, task: str | None, worktree: bool | None, sandbox: str | None,
+        approval_policy: str | None, model: str | None, max_turns: int | None, max_tokens: int | None,
+        time_limit: float | None, no_model_review: bool, override: str | None, reason: str | None,
+        approver: str | None, repo: Path, output_format: str) -> int:  # fmt: skip
+    """Work on GOAL: the manager plans, the builder changes, the tester checks, the reviewer decides."""
+    from codex_core import clock, planning
+    from codex_core.errors import UsageError
+    from codex_core.ids import validate_id
+    from codex_core.kernel import Kernel
+    from codex_core.launch import prepare_run, task_from
+    from codex_core.model import OverrideRequest
+
+    from .backends import load_backend, resolve_backend_name
+    from .goal import check_options, goal_from_options, roles_section
+    from .pipeline import PIPELINE_ID, implement_pipeline
+
+    if not goal.strip():
+        raise UsageError('the goal is empty: codex-core run "what to do"')
+    repo = resolve_repo(repo)
+    task_id = validate_id(task_from(task), "task id")
+    overrides = []
+    if override is not None:
+        if not (reason or "").strip() or not (approver or "").strip():
+            raise UsageError(f"--override {override} needs both --reason and --approver")
+        overrides.append(OverrideRequest(
+            guardrail=validate_id(override, "guardrail name"), reason=reason or "", approver=approver or "",
+            actor=os.environ.get("USER", "unknown"), timestamp=clock.now(),
+        ))  # fmt: skip
+    elif reason or approver:
+        raise UsageError("--reason and --approver go with --override")
+    kernel = Kernel.for_repo(repo)
+    given = {
+        "backend": backend, "sandbox": sandbox, "worktree": worktree, "model": model,
+        "max_turns": max_turns, "max_tokens": max_tokens, "time_limit": time_limit,
+        "model_review": False if no_model_review else None,
+    }  # fmt: skip
+    options = {**roles_section(kernel.config), **{k: v for k, v in given.items() if v is not None}}
+    options["goal"] = goal
+    options["backend"] = resolve_backend_name(kernel, options.get("backend"))
+    load_backend(kernel, options["backend"])  # an unknown backend is bad input, before any run
+    pipeline = implement_pipeline(goal_from_options(check_options(options, "run")))
+    planning.check(kernel, pipeline, chain=(pipeline.id,))
+    prepared = prepare_run(
+        kernel, PIPELINE_ID, pipeline=pipeline, task_id=task_id, overrides=overrides,
+        approval_policy=approval_policy,
+    )  # fmt: skip
+    import trio
+    from codex_core.cli.progress import make_progress
+    from codex_core.engine.runner import execute
+
+    kernel.register(make_progress(), name="codex-core-progress")
+    manifest = trio.run(lambda: execute(prepared, handle_signals=True))
+    return _report(prepared, manifest, output_format, options["backend"])
