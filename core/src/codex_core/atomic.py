@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import secrets
 from pathlib import Path
 
 __all__ = ["append_line", "fsync_directory", "write_atomic"]
@@ -44,9 +45,11 @@ def write_atomic(
     """
     target = Path(path)
     payload = data.encode() if isinstance(data, str) else data
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+    # Unique per writer (threads of one process included), so concurrent writers never share one.
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode & 0o600)
     try:
+        os.fchmod(fd, mode)  # exactly ``mode``, whatever the umask, before any byte is written
         view = memoryview(payload)
         while view:
             written = os.write(fd, view)
