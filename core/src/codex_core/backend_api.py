@@ -19,6 +19,14 @@ Protocol::
     class MySession:
         async def turn(self, request: TurnRequest) -> TurnResult: ...
 
+A backend may also run the kernel's ``command`` stages (``{ command = "pytest -q", backend =
+"codex" }``): one turn per command, the stage's outcome taken from the agent's own record of the
+command. It then implements :class:`CommandStageBackend` as well::
+
+    class MyBackend:
+        def validate_command_stage(self, spec: StageSpec, kernel: Kernel) -> None: ...  # optional
+        async def run_command_stage(self, ctx: StageContext) -> StageOutcome: ...
+
 Everything an agent wants to do that a guardrail should see (a command it asks approval for, a
 file it wants to write) goes through ``await ctx.approve(action)``, which asks the kernel's
 guardrail vote and returns the vetoes (an empty list allows). Agent events go to the run's
@@ -30,11 +38,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
 from .hookspecs import Action, Veto
+
+if TYPE_CHECKING:
+    from .stage_api import StageContext, StageOutcome
 
 SANDBOX_MODES = ("read-only", "workspace-write", "danger-full-access")
 
@@ -142,3 +153,17 @@ class BackendSession(Protocol):
 @runtime_checkable
 class Backend(Protocol):
     def session(self, ctx: BackendContext) -> AbstractAsyncContextManager[BackendSession]: ...
+
+
+@runtime_checkable
+class CommandStageBackend(Protocol):
+    """A backend that can run a ``command`` stage (``backend = "<its name>"`` on the stage).
+
+    The ``command`` kind hands the whole stage over: ``run_command_stage`` votes on the command
+    with the guardrails first (``ctx.approve``), runs it through the agent (one turn), and takes
+    the exit code from the agent's own record of the command, never from its prose. An optional
+    ``validate_command_stage(spec, kernel)`` checks the stage's other options at plan time
+    (raising :class:`~codex_core.errors.ConfigError`); without it, any other option is an error.
+    """
+
+    async def run_command_stage(self, ctx: StageContext) -> StageOutcome: ...

@@ -12,9 +12,14 @@ Steps::
 
     run("echo hello > hello.txt")   # the model calls Codex's shell tool with this command
     say("done")                     # the model answers with a message
+    hold("done")                    # as say, once the test calls release(): a turn in progress
 
 The shell tool's name and arguments follow what Codex offers in the request's ``tools``
-(``exec_command {cmd}`` in Codex 0.153 and 0.169, ``shell {command: [...]}`` before).
+(``exec_command {cmd, yield_time_ms}`` in Codex 0.153 and 0.169, ``shell {command: [...]}``
+before). ``exec_command`` waits for a command only ``yield_time_ms`` (10 s when the model does not
+say; Codex caps it at 30 s) and then leaves it running in the background: ``run`` asks for the
+cap, so that a command slowed by a loaded machine still finishes inside its turn, and a test of
+that background case passes a short ``yield_ms``.
 """
 
 from __future__ import annotations
@@ -33,20 +38,30 @@ PROVIDER = "scripted"
 MODEL = "test-model"
 #: what every scripted response reports as its usage (so a turn of two responses used 240)
 USAGE = {"input_tokens": 100, "output_tokens": 20, "total_tokens": 120}
+#: the longest ``exec_command`` waits for a command before backgrounding it (Codex 0.169's cap)
+MAX_YIELD_MS = 30_000
+#: how long a held answer waits for release() at most (a test that forgets must not hang forever)
+HOLD_LIMIT = 600.0
 
 
 @attrs.frozen
 class Step:
-    kind: str  # "run" or "say"
+    kind: str  # "run", "say" or "hold"
     text: str
+    yield_ms: int = MAX_YIELD_MS
 
 
-def run(command: str) -> Step:
-    return Step("run", command)
+def run(command: str, *, yield_ms: int = MAX_YIELD_MS) -> Step:
+    return Step("run", command, yield_ms)
 
 
 def say(text: str) -> Step:
     return Step("say", text)
+
+
+def hold(text: str) -> Step:
+    """Answer ``text``, but only once the test calls :meth:`ScriptedModel.release`."""
+    return Step("hold", text)
 
 
 class ScriptedModel:
@@ -55,11 +70,18 @@ class ScriptedModel:
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.port = 0
+        #: set when a held answer is waiting; release() lets it go
+        self.holding = threading.Event()
+        self._released = threading.Event()
 
     def reply(self, *steps: Step) -> None:
         """Queue the next responses, in order."""
         with self.lock:
             self.script.extend(steps)
+
+    def release(self) -> None:
+        """Let a held answer go (and every later one)."""
+        self._released.set()
 
     @property
     def base_url(self) -> str:
@@ -104,6 +126,9 @@ class ScriptedModel:
             number = len(self.requests) + 1
             self.requests.append(body)
             step = self.script.pop(0) if self.script else say("(the script has no more turns)")
+        if step.kind == "hold":
+            self.holding.set()
+            self._released.wait(HOLD_LIMIT)
         item = self._item(step, body, number)
         response = {"id": f"resp_{number}", "object": "response", "model": body.get("model")}
         usage = {
@@ -119,7 +144,7 @@ class ScriptedModel:
         ]
 
     def _item(self, step: Step, body: dict[str, Any], number: int) -> dict[str, Any]:
-        if step.kind == "say":
+        if step.kind in ("say", "hold"):
             return {
                 "type": "message",
                 "id": f"msg_{number}",
@@ -129,7 +154,7 @@ class ScriptedModel:
             }
         tools = {t.get("name") for t in body.get("tools") or ()}
         if "exec_command" in tools or not tools:
-            name, arguments = "exec_command", {"cmd": step.text}
+            name, arguments = "exec_command", {"cmd": step.text, "yield_time_ms": step.yield_ms}
         elif "shell_command" in tools:
             name, arguments = "shell_command", {"command": step.text}
         else:
@@ -184,11 +209,14 @@ def serve_model() -> Iterator[ScriptedModel]:
             self._send(404, b'{"error": {"message": "not scripted"}}')
 
         def _send(self, status: int, data: bytes, kind: str = "application/json") -> None:
-            self.send_response(status)
-            self.send_header("content-type", kind)
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("content-type", kind)
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # Codex went away (a killed run): nobody to answer
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
@@ -198,6 +226,7 @@ def serve_model() -> Iterator[ScriptedModel]:
     try:
         yield model
     finally:
+        model.release()  # a held answer must not keep the server from shutting down
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from codex_core.testing import make_repo, run_cli, validate_manifest
 from codex_core_codex.mcp_tool import CodexMcpBackend
 from codex_test_helpers import CREATE, Recorder, one_turn
@@ -46,9 +45,6 @@ async def test_mcp_server_tool_runs_a_turn(
     assert [e["exit_code"] for e in recorder.named("codex-item")] == [0]
 
 
-@pytest.mark.skip(
-    reason="read-only enforcement through Codex 0.169 is not reliable on this machine: the turn reports the blocked write as succeeded (open question in tasks/specs/0003-codex-mcp-roles.md)"
-)
 async def test_mcp_server_tool_read_only_fails_the_turn(
     tmp_path: Path, model: ScriptedModel, model_env: dict[str, str], legacy_codex_bin: Path
 ) -> None:
@@ -57,6 +53,19 @@ async def test_mcp_server_tool_read_only_fails_the_turn(
     result = await one_turn(CodexMcpBackend(), repo, model_env, Recorder(), sandbox="read-only")
     assert result.status == "failed" and result.reason == "command-failed"
     assert not (repo / "hello.txt").exists()
+
+
+async def test_mcp_server_tool_reports_a_command_still_running_when_the_turn_ends(
+    tmp_path: Path, model: ScriptedModel, model_env: dict[str, str], legacy_codex_bin: Path
+) -> None:
+    """``exec_command_begin`` without its ``exec_command_end`` in the turn: not a success."""
+    repo = legacy_repo(tmp_path, model, legacy_codex_bin)
+    slow = "sleep 20; echo late > late.txt"
+    model.reply(run(slow, yield_ms=500), say("Done."))
+    result = await one_turn(CodexMcpBackend(), repo, model_env, Recorder())
+    assert any("Process running with session ID" in out for out in model.tool_outputs())
+    assert (result.status, result.reason) == ("failed", "command-unfinished")
+    assert [(c.command, c.status) for c in result.commands] == [(slow, "in-progress")]
 
 
 def test_codex_command_stage_on_the_legacy_backend(

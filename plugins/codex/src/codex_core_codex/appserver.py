@@ -41,6 +41,7 @@ from .launch import (
     repo_relative,
 )
 from .process import StderrTail, spawn, stop
+from .stage import CommandStageRunner
 
 START_TIMEOUT = 60.0
 INTERRUPT_GRACE = 10.0
@@ -53,7 +54,7 @@ SANDBOX_POLICY = {
 _LOGGED = ("warning", "configWarning", "deprecationNotice", "guardianWarning")
 
 
-class CodexBackend:
+class CodexBackend(CommandStageRunner):
     """Entry point ``codex`` in ``codex_core.backends``."""
 
     name = "codex"
@@ -238,6 +239,8 @@ class AppServerSession:
         if method == "item/started":
             item = params.get("item") or {}
             self.items[str(item.get("id"))] = item
+            if item.get("type") == "commandExecution" and self.ledger is not None:
+                self.ledger.add_started_command(str(item.get("id")), app_command(item))
         elif method == "item/completed":
             self._item_completed(params.get("item") or {})
         elif method == "thread/tokenUsage/updated":

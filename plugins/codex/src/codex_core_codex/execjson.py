@@ -31,9 +31,10 @@ from .launch import (
     repo_relative,
 )
 from .process import LineReader, StderrTail, spawn, stop
+from .stage import CommandStageRunner
 
 
-class CodexExecBackend:
+class CodexExecBackend(CommandStageRunner):
     """Entry point ``codex-exec`` in ``codex_core.backends``."""
 
     name = "codex-exec"
@@ -174,6 +175,10 @@ class _EventReader:
         kind = event.get("type")
         if kind == "thread.started":
             self.thread_id = event.get("thread_id")
+        elif kind == "item.started":
+            item = event.get("item") or {}
+            if item.get("type") == "command_execution":
+                self.ledger.add_started_command(str(item.get("id")), exec_command(item))
         elif kind == "item.completed":
             self.on_item(event.get("item") or {})
         elif kind == "turn.completed":

@@ -1,10 +1,10 @@
 """The hook-only plugin (entry point ``codex`` in ``codex_core.plugins``).
 
 - ``codex_doctor_checks``: the installed Codex, its backends, whether ``[codex]`` fits it
-  (:mod:`codex_core_codex.doctor`);
-- ``codex_pipelines``: contributes no pipeline; it notes which repo is being planned so that
-  plan-time checks of ``codex-command`` stages use that repo's Codex and ``[codex]``
-  (:mod:`codex_core_codex.planning`).
+  (:mod:`codex_core_codex.doctor`).
+
+(Plan-time checks of stages run by Codex need no hook: the kernel hands the planning kernel,
+with its repo and configuration, to ``validate(spec, kernel)``.)
 """
 
 from __future__ import annotations
@@ -21,13 +21,6 @@ class CodexHooks:
         from .doctor import doctor_checks
 
         return list(doctor_checks(repo, config))
-
-    @hookimpl
-    def codex_pipelines(self, repo: Path, config: Any) -> list[Any]:
-        from .planning import planning_for
-
-        planning_for(repo, config)
-        return []
 
 
 plugin = CodexHooks()

@@ -6,6 +6,14 @@ either into the kernel's :class:`CommandExecution` and :class:`FileChange`. :cla
 keeps what one turn did and decides how it ended: never from the reply's prose, always from the
 items: a turn whose commands failed, or whose actions a guardrail declined, is a failed turn even
 when Codex calls it completed.
+
+So is a turn that ends while one of its commands still runs. Codex's shell tool
+(``exec_command``) waits for a command only for its yield window (10 s unless the model asks for
+more, 30 s at most); a command still running then is left in the background, the model is told
+"Process running with session ID ...", and the turn can complete without a completed item for
+it: the command's outcome is unknown and it may still change the work tree after the turn. Such
+a command is reported ``in-progress`` with no exit code, and the turn fails
+``command-unfinished``.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import attrs
 from codex_core.backend_api import CommandExecution, FileChange, TokenUsage, TurnResult
 
 OUTPUT_TAIL_CHARS = 4 * 1024
+REASON_UNFINISHED = "command-unfinished"
 _SHELLS = {"bash", "sh", "zsh", "dash"}
 
 
@@ -102,6 +111,8 @@ class TurnLedger:
     """What one turn did, as Codex's items report it."""
 
     commands: dict[str, CommandExecution] = attrs.field(factory=dict)
+    #: commands started and not (yet) completed, by item id
+    started: dict[str, CommandExecution] = attrs.field(factory=dict)
     file_changes: dict[str, tuple[FileChange, ...]] = attrs.field(factory=dict)
     failed_file_changes: list[str] = attrs.field(factory=list)
     messages: list[str] = attrs.field(factory=list)
@@ -109,7 +120,12 @@ class TurnLedger:
     errors: list[str] = attrs.field(factory=list)
     usage: dict[str, int] = attrs.field(factory=dict)
 
+    def add_started_command(self, item_id: str, command: CommandExecution) -> None:
+        if item_id not in self.commands:
+            self.started[item_id] = attrs.evolve(command, status="in-progress", exit_code=None)
+
     def add_command(self, item_id: str, command: CommandExecution) -> None:
+        self.started.pop(item_id, None)
         self.commands[item_id] = command
 
     def add_file_change(self, item_id: str, changes: tuple[FileChange, ...], status: str) -> None:
@@ -127,7 +143,8 @@ class TurnLedger:
         self, codex_status: str, *, error: str | None = None, details: dict[str, Any] | None = None
     ) -> TurnResult:
         """How the turn ended: ``codex_status`` is Codex's word, the items have the last one."""
-        commands = tuple(self.commands.values())
+        unfinished = tuple(self.started.values())
+        commands = tuple(self.commands.values()) + unfinished
         reply = self.messages[-1] if self.messages else None
         details = (
             {**(details or {}), "usage": dict(self.usage)} if self.usage else dict(details or {})
@@ -147,6 +164,12 @@ class TurnLedger:
                     {"command": c.command, "exit_code": c.exit_code, "status": c.status} for c in failed
                 ]  # fmt: skip
                 error = error or "; ".join(f"`{c.command}` exited {c.exit_code}" for c in failed)
+            elif unfinished:
+                status, reason = "failed", REASON_UNFINISHED
+                details["unfinished_commands"] = [c.command for c in unfinished]
+                error = error or "; ".join(
+                    f"`{c.command}` was still running when the turn ended" for c in unfinished
+                )
             elif self.failed_file_changes:
                 status, reason = "failed", "file-change-failed"
                 error = error or "could not change " + ", ".join(self.failed_file_changes)

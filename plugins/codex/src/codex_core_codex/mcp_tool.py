@@ -41,12 +41,13 @@ from .launch import (
     prepare,
     repo_relative,
 )
+from .stage import CommandStageRunner
 
 TOOL = "codex"
 REPLY_TOOL = "codex-reply"
 
 
-class CodexMcpBackend:
+class CodexMcpBackend(CommandStageRunner):
     """Entry point ``codex-mcp`` in ``codex_core.backends``."""
 
     name = "codex-mcp"
@@ -186,6 +187,9 @@ class McpToolSession:
             self.completed = True
         elif ledger is None:
             return
+        elif kind == "exec_command_begin":
+            command = unwrap_shell(msg.get("command") or "")
+            ledger.add_started_command(str(msg.get("call_id")), CommandExecution(command, None))
         elif kind == "exec_command_end":
             code = msg.get("exit_code")
             command = unwrap_shell(msg.get("command") or "")

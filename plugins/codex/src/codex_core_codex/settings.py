@@ -53,7 +53,7 @@ _KEYS = {
     "binary": str, "backend": str, "sandbox": str, "approval_policy": str, "model": str,
     "home": str, "turn_timeout": (int, float), "strict_config": bool, "config": dict,
 }  # fmt: skip
-#: the options a stage may set for itself (``{ kind = "codex-command", backend = "codex" }``)
+#: the options a stage run by Codex may set (``{ command = "pytest -q", backend = "codex" }``)
 STAGE_OPTIONS = ("backend", "sandbox", "approval_policy", "model")
 
 
@@ -102,9 +102,11 @@ class CodexSettings:
         check_values(settings.backend, settings.sandbox, settings.approval_policy, where)
         return settings
 
-    def with_options(self, options: Mapping[str, Any], where: str) -> CodexSettings:
+    def with_options(
+        self, options: Mapping[str, Any], where: str, what: str = "a codex-command stage"
+    ) -> CodexSettings:
         """These settings with a stage's own options on top (checked for shape)."""
-        check_stage_options(options, where)
+        check_stage_options(options, where, what)
         return attrs.evolve(self, **{k: options[k] for k in STAGE_OPTIONS if k in options})
 
     def sandbox_for(self, requested: str | None) -> str:
@@ -114,11 +116,13 @@ class CodexSettings:
         return requested or self.approval_policy or DEFAULT_APPROVAL[backend or self.backend]
 
 
-def check_stage_options(options: Mapping[str, Any], where: str) -> None:
+def check_stage_options(
+    options: Mapping[str, Any], where: str, what: str = "a codex-command stage"
+) -> None:
     unknown = sorted(set(options) - set(STAGE_OPTIONS))
     if unknown:
         raise ConfigError(
-            f"{where}: unknown key(s) for a codex-command stage: {', '.join(unknown)} "
+            f"{where}: unknown key(s) for {what}: {', '.join(unknown)} "
             f"(it takes: {', '.join(STAGE_OPTIONS)})"
         )
     for key in STAGE_OPTIONS:

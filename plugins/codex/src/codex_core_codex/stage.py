@@ -1,15 +1,19 @@
-"""The ``codex-command`` stage kind: one shell command, run by Codex in one turn.
+"""Shell commands run by Codex, one turn per command: the ``command`` kind's Codex backends.
 
 ::
 
-    stages = [{ id = "test", kind = "codex-command", command = "pytest -q", backend = "codex" }]
+    stages = [{ id = "test", command = "pytest -q", backend = "codex" }]
 
-(The kernel's ``command`` kind rejects options it does not know, so running a command through
-Codex is a kind of its own.) The guardrails vote on the command first, as for a ``command``
-stage; then one turn asks Codex to run exactly that command and summarise it. The exit code is
-the one Codex's own command-execution item reports, never a number read from the reply, which
-only gives the stage its summary. A turn that ran no such command, reported no exit code or
-answered nothing is ``malformed-tool-response``.
+The kernel's ``command`` kind hands a stage with ``backend = "codex"`` (or ``codex-exec``,
+``codex-mcp``) to that backend's ``run_command_stage`` (:class:`CommandStageRunner`, mixed into
+every Codex backend). ``kind = "codex-command"`` (:class:`CodexCommandStage`) is the same stage
+under its first name, its backend the stage's ``backend``, else ``[codex] backend``.
+
+The guardrails vote on the command first, as for a local ``command`` stage; then one turn asks
+Codex to run exactly that command and summarise it. The exit code is the one Codex's own
+command-execution item reports, never a number read from the reply, which only gives the stage
+its summary. A turn that ran no such command, reported no exit code (a command still running when
+the turn ended) or answered nothing is ``malformed-tool-response``.
 
 Options: ``backend`` (``codex``, ``codex-exec``, ``codex-mcp``), ``sandbox``,
 ``approval_policy``, ``model``; defaults come from ``[codex]``. The approval policy is the
@@ -46,92 +50,119 @@ Do not change it, do not run any other command, and do not edit any file yoursel
 finished, reply with a short summary of its result: what it reported and its exit code."""
 
 
+class CommandStageRunner:
+    """Mixed into each Codex backend: the ``command`` kind's ``backend = "<name>"`` stages
+    (:class:`codex_core.backend_api.CommandStageBackend`; the stage's ``backend`` option names
+    the backend that runs it)."""
+
+    def validate_command_stage(self, spec: StageSpec, kernel: Any) -> None:
+        validate_stage(spec, kernel)
+
+    async def run_command_stage(self, ctx: StageContext) -> StageOutcome:
+        return await run_stage(ctx)
+
+
 class CodexCommandStage:
-    """Entry point ``codex-command`` in ``codex_core.stages``."""
+    """Entry point ``codex-command`` in ``codex_core.stages``: the same stage, its first name."""
 
-    def validate(self, spec: StageSpec) -> None:
-        """Plan time: the options' shape, ``[codex]``, then what the installed Codex accepts.
-
-        The kernel gives ``validate`` the spec alone; the repo being planned comes from
-        :mod:`codex_core_codex.planning` (its ``[codex]``, the Codex it would run). Without
-        it, the Codex found without a repo is asked, and only about the options the stage sets.
-        """
-        from .binary import CodexNotFoundError, find_binary
-        from .capabilities import ProbeError, probe
-        from .planning import plan_target
-
-        where = f"stage {spec.id!r}"
-        check_stage_options(spec.options, where)
-        target = plan_target()
-        settings = CodexSettings.from_config(target.config if target else None)
-        settings = settings.with_options(spec.options, where)
-        if target is None and not {"backend", "sandbox", "approval_policy"} & set(spec.options):
-            return
-        try:
-            binary = find_binary(target.repo if target else None, settings.binary, os.environ)
-            caps = probe(binary)
-        except (CodexNotFoundError, ProbeError):
-            return  # nothing to check against; run() reports a missing Codex clearly
-        sandbox = settings.sandbox_for(None)
-        approval = settings.approval_for(spec.options.get("approval_policy"))
-        problem = check_against(caps, settings.backend, sandbox, approval)
-        if problem is not None:
-            raise ConfigError(f"{where}: {problem}")
+    def validate(self, spec: StageSpec, kernel: Any = None) -> None:
+        validate_stage(spec, kernel)
 
     async def run(self, ctx: StageContext) -> StageOutcome:
-        from .context import backend_context
-        from .launch import CodexStartError
+        return await run_stage(ctx)
 
-        command = ctx.spec.command
-        if not command:
-            return StageOutcome("skipped", skip_reason="no-command", summary="no command for this stage")  # fmt: skip
-        where = f"{ctx.config.path or 'config'}: stage {ctx.spec.id!r}"
-        try:
-            base = CodexSettings.from_config(ctx.config)
-            settings = base.with_options(ctx.spec.options, where)
-        except ConfigError as exc:
-            return StageOutcome("failed", summary=str(exc), reason="invalid-config")
-        backend_name = settings.backend
-        approval = (
-            ctx.spec.options.get("approval_policy") or ctx.approval_policy or base.approval_policy
+
+def _what(spec: StageSpec) -> str:
+    return (
+        "a codex-command stage" if spec.kind == "codex-command" else "a command stage run by Codex"
+    )
+
+
+def validate_stage(spec: StageSpec, kernel: Any = None) -> None:
+    """Plan time: the options' shape, ``[codex]``, then what the installed Codex accepts.
+
+    ``kernel`` (the planning kernel: its repo and configuration) says which ``[codex]`` and which
+    Codex binary apply. Without it, only the options the stage sets are checked, against the
+    Codex found without a repo.
+    """
+    from .binary import CodexNotFoundError, find_binary
+    from .capabilities import ProbeError, probe
+
+    where = f"stage {spec.id!r}"
+    check_stage_options(spec.options, where, _what(spec))
+    config = kernel.config if kernel is not None else None
+    settings = CodexSettings.from_config(config).with_options(spec.options, where, _what(spec))
+    if kernel is None and not {"backend", "sandbox", "approval_policy"} & set(spec.options):
+        return
+    try:
+        binary = find_binary(
+            kernel.repo if kernel is not None else None, settings.binary, os.environ
         )
-        bctx = backend_context(ctx)
-        vetoes = await bctx.approve(
-            Action(
-                kind="command", repo=ctx.repo, run_id=ctx.run_id, stage_id=ctx.spec.id,
-                command=command, cwd=ctx.cwd, details={"backend": backend_name},
-            )
+        caps = probe(binary)
+    except (CodexNotFoundError, ProbeError):
+        return  # nothing to check against; the run reports a missing Codex clearly
+    sandbox = settings.sandbox_for(None)
+    approval = settings.approval_for(spec.options.get("approval_policy"))
+    problem = check_against(caps, settings.backend, sandbox, approval)
+    if problem is not None:
+        raise ConfigError(f"{where}: {problem}")
+
+
+async def run_stage(ctx: StageContext) -> StageOutcome:
+    """Vote on the stage's command, then have Codex run it in one turn (module docstring)."""
+    from .context import backend_context
+    from .launch import CodexStartError
+
+    command = ctx.spec.command
+    if not command:
+        return StageOutcome("skipped", skip_reason="no-command", summary="no command for this stage")  # fmt: skip
+    where = f"{ctx.config.path or 'config'}: stage {ctx.spec.id!r}"
+    try:
+        base = CodexSettings.from_config(ctx.config)
+        settings = base.with_options(ctx.spec.options, where, _what(ctx.spec))
+    except ConfigError as exc:
+        return StageOutcome("failed", summary=str(exc), reason="invalid-config")
+    backend_name = settings.backend
+    approval = (
+        ctx.spec.options.get("approval_policy") or ctx.approval_policy or base.approval_policy
+    )
+    bctx = backend_context(ctx)
+    vetoes = await bctx.approve(
+        Action(
+            kind="command", repo=ctx.repo, run_id=ctx.run_id, stage_id=ctx.spec.id,
+            command=command, cwd=ctx.cwd, details={"backend": backend_name},
+        )
+    )  # fmt: skip
+    if vetoes:  # the kernel has logged and recorded them
+        found = [{"reason": v.reason, "rule": v.rule, "guardrail": v.guardrail} for v in vetoes]
+        return StageOutcome(
+            "failed", summary="; ".join(v.reason for v in vetoes),
+            reason=REASON_POLICY_DENIED, details={"vetoes": found},
         )  # fmt: skip
-        if vetoes:  # the kernel has logged and recorded them
-            found = [{"reason": v.reason, "rule": v.rule, "guardrail": v.guardrail} for v in vetoes]
-            return StageOutcome(
-                "failed", summary="; ".join(v.reason for v in vetoes),
-                reason=REASON_POLICY_DENIED, details={"vetoes": found},
-            )  # fmt: skip
-        backend = ctx.kernel.load_namespace("codex_core.backends", [backend_name]).get(backend_name)
-        if backend is None:
-            broken = [f.error for f in ctx.kernel.failures if f.name == backend_name]
-            return StageOutcome(
-                "failed", reason="invalid-config",
-                summary=f"backend {backend_name!r} is not installed" + (f" ({broken[0]})" if broken else ""),
-            )  # fmt: skip
-        request = TurnRequest(
-            prompt=PROMPT.format(command=command),
-            cwd=ctx.cwd,
-            sandbox=settings.sandbox_for(None),
-            approval_policy=settings.approval_for(approval, backend_name),
-            model=settings.model,
-        )
-        ctx.log(f"codex-command via {backend_name}: {command}\n")
-        try:
-            async with backend.session(bctx) as session:
-                result = await session.turn(request)
-        except CodexStartError as exc:
-            return StageOutcome(
-                "failed", summary=str(exc), reason=exc.reason,
-                details=exc.details, record={"codex_backend": backend_name},
-            )  # fmt: skip
-        return outcome(command, result)
+    backend = ctx.kernel.load_namespace("codex_core.backends", [backend_name]).get(backend_name)
+    if backend is None:
+        broken = [f.error for f in ctx.kernel.failures if f.name == backend_name]
+        return StageOutcome(
+            "failed", reason="invalid-config",
+            summary=f"backend {backend_name!r} is not installed" + (f" ({broken[0]})" if broken else ""),
+        )  # fmt: skip
+    request = TurnRequest(
+        prompt=PROMPT.format(command=command),
+        cwd=ctx.cwd,
+        sandbox=settings.sandbox_for(None),
+        approval_policy=settings.approval_for(approval, backend_name),
+        model=settings.model,
+    )
+    ctx.log(f"{ctx.spec.kind} via {backend_name}: {command}\n")
+    try:
+        async with backend.session(bctx) as session:
+            result = await session.turn(request)
+    except CodexStartError as exc:
+        return StageOutcome(
+            "failed", summary=str(exc), reason=exc.reason,
+            details=exc.details, record={"codex_backend": backend_name},
+        )  # fmt: skip
+    return outcome(command, result)
 
 
 def outcome(command: str, result: TurnResult) -> StageOutcome:
@@ -166,6 +197,8 @@ def outcome(command: str, result: TurnResult) -> StageOutcome:
     if ran.status == "declined":
         return failed(REASON_POLICY_DENIED, result.error or f"`{command}` was declined")
     if ran.exit_code is None:
+        if ran.status == "in-progress":
+            return failed(REASON_MALFORMED, f"`{command}` was still running when Codex ended the turn: no exit code")  # fmt: skip
         return failed(
             REASON_MALFORMED, f"Codex reported no exit code for `{command}` ({ran.status})"
         )

@@ -120,7 +120,7 @@ class Builder:
                     job.log(f"--- item {item.id}: {item.title}")
                     before = await trio.to_thread.run_sync(git_fingerprint, job.workdir)
                     request = job.request(build_prompt(job.goal.text, plan, item))
-                    metered = await job.budget.turn(session, request)
+                    metered = await job.turn(session, request)
                     after = await trio.to_thread.run_sync(git_fingerprint, job.workdir)
                     result = metered.result
                     outside = outside_changes(job.workdir, result.file_changes) if result else []

@@ -9,8 +9,11 @@ and calls it::
         async def run(self, job: RoleJob) -> StageOutcome: ...
 
 A :class:`RoleJob` has the stage context, the goal, the work tree, the roles' records in the run
-dir, the goal's budget, and :meth:`RoleJob.session`, a session of the goal's backend wired to the
-kernel's guardrail vote and the run's events.
+dir, the goal's budget, :meth:`RoleJob.session`, a session of the goal's backend wired to the
+kernel's guardrail vote and the run's events, and :meth:`RoleJob.turn`, one turn within the
+goal's budget, noted for the stage's manifest record (``agent_turns``: per turn its status, the
+sandbox and approval policy it ran with, its token usage, and what the backend says of itself,
+such as ``codex_version``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from codex_core.backend_api import TurnRequest
 from codex_core.stage_api import StageContext, StageOutcome
 
 from .backends import backend_context, load_backend
-from .budget import GoalBudget
+from .budget import GoalBudget, Metered
 from .goal import Goal
 from .records import RoleRecords
 
@@ -39,6 +42,8 @@ class RoleJob:
     workdir: Path
     records: RoleRecords
     budget: GoalBudget
+    #: one note per turn this stage ran (see :func:`turn_note`)
+    turns: list[dict[str, Any]] = attrs.field(factory=list)
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[Any]:
@@ -47,6 +52,12 @@ class RoleJob:
         bctx = backend_context(self.ctx, self.workdir, on_event=self.budget.on_event)
         async with backend.session(bctx) as session:
             yield session
+
+    async def turn(self, session: Any, request: TurnRequest) -> Metered:
+        """One turn of ``session`` within the goal's budget, noted in :attr:`turns`."""
+        metered = await self.budget.turn(session, request)
+        self.turns.append(turn_note(len(self.turns) + 1, request, metered))
+        return metered
 
     def request(
         self, prompt: str, *, sandbox: str | None = None, instructions: str | None = None
@@ -66,6 +77,30 @@ class RoleJob:
             "worktree": self.goal.worktree,
             "backend": self.backend_name,
         }
+
+
+#: what a backend's TurnResult.details may say that belongs in the manifest (each when present)
+_NOTED = ("backend", "codex_version", "sandbox", "approval_policy", "model", "thread_id")
+
+
+def turn_note(number: int, request: TurnRequest, metered: Metered) -> dict[str, Any]:
+    """What the manifest keeps of one turn: how it ended, how it ran, what it cost."""
+    result = metered.result
+    note: dict[str, Any] = {"turn": number, "sandbox": request.sandbox}
+    if result is None:  # never started, or cut short by a budget
+        note["status"] = "stopped"
+    else:
+        note.update({k: result.details[k] for k in _NOTED if result.details.get(k) is not None})
+        note.update(status=result.status, reason=result.reason)
+        if result.usage is not None:
+            note["usage"] = {
+                "input_tokens": result.usage.input_tokens,
+                "output_tokens": result.usage.output_tokens,
+                "total_tokens": result.usage.total_tokens,
+            }
+    if metered.exceeded is not None:
+        note["budget_exceeded"] = metered.exceeded.budget
+    return note
 
 
 @runtime_checkable

@@ -17,7 +17,7 @@ class Manager:
     async def run(self, job: RoleJob) -> StageOutcome:
         base = job.workdir_record
         async with job.session() as session:
-            metered = await job.budget.turn(
+            metered = await job.turn(
                 session, job.request(planning_prompt(job.goal.text), sandbox="read-only")
             )
         result = metered.result

@@ -112,7 +112,7 @@ async def model_review(job: RoleJob, checks: list[dict[str, Any]]) -> dict[str, 
         }
     try:
         async with job.session() as session:
-            metered = await job.budget.turn(
+            metered = await job.turn(
                 session, job.request(review_prompt(job, checks), sandbox="read-only")
             )
     except Exception as exc:  # a backend that cannot review leaves the decision to the guardrails

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from codex_core.errors import ConfigError
+import attrs
+from codex_core.errors import CodexCoreError, ConfigError
 from codex_core.stage_api import StageOutcome
 
 from .goal import check_options, goal_from_options
@@ -63,7 +64,7 @@ class RoleStage:
             records=records, budget=GoalBudget(goal.budgets, records),
         )  # fmt: skip
         try:
-            return await role.run(job)
+            outcome = await role.run(job)
         except BackendUnavailable as err:
             return StageOutcome(
                 "failed", summary=str(err), reason=err.code, record=job.workdir_record
@@ -72,3 +73,12 @@ class RoleStage:
             return StageOutcome(
                 "failed", summary=str(err), reason=err.code, record=job.workdir_record
             )
+        except CodexCoreError as err:  # the backend could not start (no Codex binary, ...)
+            return StageOutcome(
+                "failed", summary=str(err), reason=getattr(err, "reason", None) or err.code,
+                details=dict(getattr(err, "details", None) or {}), record=job.workdir_record,
+            )  # fmt: skip
+        if not job.turns:
+            return outcome
+        # every turn the role ran, with the backend's own facts (Codex version, sandbox, usage)
+        return attrs.evolve(outcome, record={**outcome.record, "agent_turns": job.turns})
