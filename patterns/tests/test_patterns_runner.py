@@ -228,3 +228,25 @@ def test_lint_reports_findings_and_a_valid_sarif_shape(repo):
     region = result["locations"][0]["physicalLocation"]["region"]
     assert (region["startLine"], region["startColumn"]) == (2, 1)
     assert run["invocations"][0]["executionSuccessful"] is False
+
+
+PERCENT_TO_FSTRING = (
+    "libcst.codemod.commands.convert_percent_format_to_fstring:ConvertPercentFormatStringCommand"
+)
+
+
+def test_output_that_does_not_compile_fails_the_file_and_is_never_written(repo):
+    """libcst's own percent-to-f-string codemod, as it behaved on webob 1.8.9: on this line it
+    emits an f-string reusing its quote inside the braces (Python 3.12 syntax), which this
+    interpreter (3.11) cannot compile. That file fails; the others are still converted."""
+    quoting = "def quote(value):\n    return '\"%s\"' % value.replace('\"', '\\\\\"')\n"
+    plain = "def greet(name):\n    return 'hello %s' % name\n"
+    write_files(repo, {"etag.py": quoting, "greet.py": plain})
+    report = apply_codemod(repo, PERCENT_TO_FSTRING, jobs=1)
+    files = by_path(report)
+    assert (files["etag.py"].status, files["etag.py"].reason) == ("failed", "invalid-output")
+    assert files["etag.py"].error.startswith("SyntaxError: ")
+    assert (repo / "etag.py").read_text() == quoting
+    assert files["greet.py"].status == "applied"
+    assert (repo / "greet.py").read_text() == "def greet(name):\n    return f'hello {name}'\n"
+    assert temp_files(repo) == []

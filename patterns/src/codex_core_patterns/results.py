@@ -28,6 +28,8 @@ CANCELLED = "cancelled"  # the run was cancelled before this file's turn
 # Failure reasons
 PARSE_ERROR = "parse-error"
 CODEMOD_ERROR = "codemod-error"
+#: the codemod's output does not compile on this interpreter (nothing was written)
+INVALID_OUTPUT = "invalid-output"
 RULE_ERROR = "rule-error"
 READ_ERROR = "read-error"
 WRITE_ERROR = "write-error"

@@ -10,6 +10,12 @@ file is either the old one or the new one even if the process is killed mid-writ
 directory fsync is left to the parent, once per directory, when the run ends. The file keeps
 its permission bits. Bytes in, bytes out: libcst honours the file's encoding declaration and
 line endings, and an unchanged file is never rewritten (its mtime does not move).
+
+A change is compiled (``compile()``, no code runs) before it is written: a codemod whose output
+is not valid Python *on the interpreter running it* fails that file with reason
+``invalid-output`` and nothing is written. The evaluation harness found why this matters:
+libcst's own percent-format-to-f-string codemod emits f-strings that reuse their quote inside
+a replacement field, valid from Python 3.12 only, a SyntaxError on 3.11 (webob 1.8.9).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from typing import Any
 
 from .results import (
     CODEMOD_ERROR,
+    INVALID_OUTPUT,
     PARSE_ERROR,
     READ_ERROR,
     RULE_ERROR,
@@ -100,6 +107,12 @@ def apply_file(
     warnings = tuple(context.warnings)
     if new == source:
         return FileResult(rel, "unchanged", warnings=warnings)
+    try:
+        compile(new, path, "exec", dont_inherit=True)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        return _failed(rel, INVALID_OUTPUT, exc)
     text = _diff(rel, source, new, new_tree.encoding) if (dry_run or diff) else None
     if not dry_run:
         try:
