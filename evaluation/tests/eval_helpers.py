@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 #: the test venvs install the pytest this suite runs on: uv finds it in its cache
 PYTEST = f"pytest=={pytest.__version__}"
 
-SHAPES = '''\
+SHAPES = """\
 class Shape(object):
     def __init__(self, name):
         self.name = name
@@ -32,13 +32,13 @@ class Square(Shape):
 
     def area(self):
         return self.side * self.side
-'''
-CALC = '''\
+"""
+CALC = """\
 def add(a, b):
     seen = list()
     return a + b
-'''
-TESTS = '''\
+"""
+TESTS = """\
 from pkg.calc import add
 from pkg.shapes import Square
 
@@ -54,7 +54,7 @@ def test_name_and_tags():
 
 def test_add():
     assert add(2, 3) == 5
-'''
+"""
 PROJECT = {
     "pkg/__init__.py": "",
     "pkg/shapes.py": SHAPES,
@@ -126,7 +126,11 @@ class CrashOnMarker(VisitorBasedCodemodCommand):
         return super().transform_module_impl(tree)
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
-        return updated_node.with_changes(value="found") if updated_node.value == "seen" else updated_node
+        return (
+            updated_node.with_changes(value="found")
+            if updated_node.value == "seen"
+            else updated_node
+        )
 
 
 class BreakAdd(VisitorBasedCodemodCommand):
@@ -142,4 +146,6 @@ class AppendMarker(VisitorBasedCodemodCommand):
     """Appends a comment line to every module, every time: never idempotent."""
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        return updated_node.with_changes(footer=[*updated_node.footer, cst.EmptyLine(comment=cst.Comment("# again"))])
+        return updated_node.with_changes(
+            footer=[*updated_node.footer, cst.EmptyLine(comment=cst.Comment("# again"))]
+        )

@@ -11,7 +11,6 @@ import json
 import tarfile
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from codex_core_eval.fetch import FetchError, fetch_sdist
@@ -79,7 +78,9 @@ def test_fetches_once_then_serves_from_the_cache(index, tmp_path):
     path = fetch_sdist("demo_pkg", "1.0", SHA, cache=tmp_path, index=index)
     assert path == tmp_path / "sdists" / SHA / "demo_pkg-1.0.tar.gz"
     assert path.read_bytes() == SDIST
-    again = fetch_sdist("demo_pkg", "1.0", SHA, cache=tmp_path, index="http://127.0.0.1:9/unreachable")
+    again = fetch_sdist(
+        "demo_pkg", "1.0", SHA, cache=tmp_path, index="http://127.0.0.1:9/unreachable"
+    )
     assert again == path  # the cache answered: the unreachable index was never asked
 
 
@@ -97,7 +98,7 @@ def test_a_digest_that_is_not_the_pinned_one_is_refused_and_nothing_is_cached(in
 
 
 def test_an_unknown_version_or_project_is_a_clear_error(index, tmp_path):
-    with pytest.raises(FetchError, match="has no sdist of demo_pkg 2.0"):
+    with pytest.raises(FetchError, match=r"has no sdist of demo_pkg 2\.0"):
         fetch_sdist("demo_pkg", "2.0", SHA, cache=tmp_path, index=index)
     with pytest.raises(FetchError, match="HTTP 404"):
         fetch_sdist("other", "1.0", SHA, cache=tmp_path, index=index)

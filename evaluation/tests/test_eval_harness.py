@@ -23,7 +23,9 @@ def evaluate(repo: Path, *scenarios: Path, timeout: float = 300) -> Any:
 
 
 def result_of(repo: Path, out: dict[str, Any], scenario_id: str) -> dict[str, Any]:
-    return json.loads((Path(out["artifact_root"]) / "eval" / scenario_id / "result.json").read_text())
+    return json.loads(
+        (Path(out["artifact_root"]) / "eval" / scenario_id / "result.json").read_text()
+    )
 
 
 @pytest.fixture
@@ -50,13 +52,17 @@ def test_a_passing_scenario_records_diff_tests_idempotence_and_a_run(tmp_path, r
     assert super_call["asset"]["version"] == "1.0.0"
     assert [f["path"] for f in super_call["files"]] == ["pkg/shapes.py"]  # no-match skips left out
     patch = (Path(out["artifact_root"]) / "eval" / "tiny" / "diff.patch").read_text()
-    assert "-        super(Square, self).__init__(\"square\")" in patch
-    assert "+        super().__init__(\"square\")" in patch and "+    seen = []" in patch
+    assert '-        super(Square, self).__init__("square")' in patch
+    assert '+        super().__init__("square")' in patch and "+    seen = []" in patch
     # The source is never touched.
     assert (tmp_path / "project" / "pkg" / "calc.py").read_text() == CALC
 
     manifest = validate_manifest(Path(out["artifact_root"]) / "manifest.json")
-    assert (manifest["task_id"], manifest["pipeline_id"], manifest["status"]) == ("eval", "eval", "succeeded")
+    assert (manifest["task_id"], manifest["pipeline_id"], manifest["status"]) == (
+        "eval",
+        "eval",
+        "succeeded",
+    )
     [stage] = manifest["commands"]
     assert (stage["id"], stage["status"]) == ("tiny", "succeeded")
     assert stage["eval"]["result"] == "eval/tiny/result.json"
@@ -64,11 +70,15 @@ def test_a_passing_scenario_records_diff_tests_idempotence_and_a_run(tmp_path, r
 
 
 def test_a_codemod_crashing_on_one_file_is_reported_and_the_rest_applies(tmp_path, repo):
-    project(tmp_path / "project", **{"pkg/crash.py": "seen = 'CRASH_ME'\n", "pkg/more.py": "seen = 2\n"})
+    project(
+        tmp_path / "project", **{"pkg/crash.py": "seen = 'CRASH_ME'\n", "pkg/more.py": "seen = 2\n"}
+    )
     expected = fixture_scenario(tmp_path, ["eval_helpers:CrashOnMarker"], id="known", expect_failed=["pkg/crash.py"])  # fmt: skip
     unexpected = fixture_scenario(tmp_path, ["eval_helpers:CrashOnMarker"], id="unknown")
     result = evaluate(repo, expected, unexpected)
-    assert result.returncode == 1, result  # one scenario failed; 4 clean of 6 fixes is below the bar
+    assert result.returncode == 1, (
+        result
+    )  # one scenario failed; 4 clean of 6 fixes is below the bar
     out = result.json()
     rows = {r["scenario"]: r for r in out["scenarios"]}
     assert rows["known"]["status"] == "passed" and rows["unknown"]["status"] == "failed"
@@ -109,7 +119,9 @@ def test_a_codemod_that_changes_its_own_output_again_is_not_idempotent(tmp_path,
 
 
 def test_a_target_whose_own_tests_fail_first_is_reported_and_not_scored(tmp_path, repo):
-    project(tmp_path / "project", **{"tests/test_broken.py": "def test_broken():\n    assert False\n"})
+    project(
+        tmp_path / "project", **{"tests/test_broken.py": "def test_broken():\n    assert False\n"}
+    )
     scenario = fixture_scenario(tmp_path, ["super-call"], id="broken-baseline")
     result = evaluate(repo, scenario)
     assert result.returncode == 0, result  # reported, not scored: nothing failed that we did
@@ -164,4 +176,7 @@ def test_a_goal_scenario_runs_codex_core_run_and_checks_the_diff(tmp_path, repo)
     assert details["goal"]["exit_code"] == 0
     assert details["diff"]["paths"] == ["greet.py"]  # the goal's own .runs/ is not the change
     assert (details["tests"]["before"]["passed"], details["tests"]["after"]["passed"]) == (3, 3)
-    assert "+def greet(name):" in (Path(result.json()["artifact_root"]) / "eval" / "goal" / "diff.patch").read_text()
+    assert (
+        "+def greet(name):"
+        in (Path(result.json()["artifact_root"]) / "eval" / "goal" / "diff.patch").read_text()
+    )

@@ -3,7 +3,6 @@ and the shipped ones are what the issue asks of them. Runs no target."""
 
 from __future__ import annotations
 
-import json
 import textwrap
 from pathlib import Path
 
@@ -31,7 +30,11 @@ def write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
 
 def test_a_good_scenario_loads_with_its_defaults(tmp_path):
     scenario = load_scenario(write(tmp_path, GOOD))
-    assert (scenario.id, scenario.kind, scenario.target.describe()) == ("ok", "assets", "toolz 1.2.0")
+    assert (scenario.id, scenario.kind, scenario.target.describe()) == (
+        "ok",
+        "assets",
+        "toolz 1.2.0",
+    )
     assert scenario.tests.requires == ("pytest",) and scenario.tests.timeout == 900
     assert scenario.assets[0].codemod == "super-call" and scenario.assets[0].paths == ()
 
@@ -44,8 +47,14 @@ def test_a_good_scenario_loads_with_its_defaults(tmp_path):
         ('id = "x"\n[[assets]]\ncodemod = "super-call"\n', "target: is required"),
         (GOOD.split("[[assets]]")[0], "has neither [[assets]] nor [goal]"),
         (GOOD + '[goal]\ntext = "do it"\n', "has both [[assets]] and [goal]"),
-        (GOOD.replace('sha256 = "9667', 'sha256 = "XYZ'), "target.sha256: expected 64 lower-case hex digits"),  # fmt: skip
-        (GOOD.replace('version = "1.2.0"', 'version = "1.2/../x"'), "target.version: expected a version"),  # fmt: skip
+        (
+            GOOD.replace('sha256 = "9667', 'sha256 = "XYZ'),
+            "target.sha256: expected 64 lower-case hex digits",
+        ),
+        (
+            GOOD.replace('version = "1.2.0"', 'version = "1.2/../x"'),
+            "target.version: expected a version",
+        ),
         ('colour = "red"\n' + GOOD, "unknown key(s) colour"),
         (GOOD + 'paths = ["../outside"]\n', "assets[0].paths: expected a list of relative paths"),
         (GOOD + "[tests]\ntimeout = -1\n", "tests.timeout: expected seconds > 0"),

@@ -25,6 +25,7 @@ ASSETS = {
         codemods.SUPER_CALL,
         codemods.OPEN_MODE,
         codemods.EMPTY_COLLECTION_CALL,
+        codemods.PERCENT_FORMAT,
     )
 }
 
@@ -44,6 +45,17 @@ def d(text: str) -> str:
 
 
 CHANGED = {
+    "percent-format": [
+        ('msg = "hello %s" % name\n', 'msg = f"hello {name}"\n'),
+        ('msg = "%s and %s" % (a, b)\n', 'msg = f"{a} and {b}"\n'),
+        ('x = "at %s: %s" % (self.path, err.args[0])\n', 'x = f"at {self.path}: {err.args[0]}"\n'),
+        ("x = r'a\\%s' % y\n", "x = fr'a\\{y}'\n"),
+        (
+            # the first converts; the second would need Python 3.12 (a quote reused in the braces)
+            "a = 'id %s' % key\nr = '\"%s\"' % v.replace('\"', '\\\\\"')\n",
+            "a = f'id {key}'\nr = '\"%s\"' % v.replace('\"', '\\\\\"')\n",
+        ),
+    ],
     "event-emit": [
         (
             'bus.emit("user.created", payload)\n',
@@ -196,6 +208,16 @@ CHANGED = {
 }
 
 UNTOUCHED = {
+    "percent-format": [
+        'x = "%d items" % n\n',
+        'x = "%(a)s" % {"a": 1}\n',
+        'x = "100%% %s" % n\n',
+        'x = b"%s" % y\n',
+        'x = "%s %s" % (a,)\n',
+        "x = template % values\n",
+        "r = '\"%s\"' % v.replace('\"', '\\\\\"')\n",
+        "x = 'tab: %s' % '\\t'.join(parts)\n",
+    ],
     "event-emit": [
         "bus.emit(name, payload)\n",
         'socketio.emit("message", data)\n',

@@ -85,7 +85,9 @@ def eval_command(scenarios: tuple[str, ...], jobs: int | None, task: str | None,
             emit_json({"scenarios": rows})
         else:
             for row in rows:
-                click.echo(f"{row['id']}  {row['kind']}  {row['target']}  {row['title'] or ''}".rstrip())
+                click.echo(
+                    f"{row['id']}  {row['kind']}  {row['target']}  {row['title'] or ''}".rstrip()
+                )
         return 0
     repo = resolve_repo(repo)
     task_id = validate_id(task or "eval", "task id")

@@ -25,14 +25,12 @@ import json
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import trio
-
 from codex_core.errors import CodexCoreError
 
 from .fetch import fetch_sdist
@@ -55,32 +53,6 @@ def _write_json(path: Path, data: Any) -> None:
     write_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
-async def _in_thread(work: Callable[[threading.Event], Any]) -> Any:
-    """``work(cancel)`` in a worker thread; a trio cancellation sets ``cancel`` and waits for the
-    work to stop between files, so no file is left half-written."""
-    cancel, finished = threading.Event(), threading.Event()
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = work(cancel)
-        except BaseException as exc:
-            box["error"] = exc
-        finally:
-            finished.set()
-
-    try:
-        await trio.to_thread.run_sync(target, abandon_on_cancel=True)
-    except trio.Cancelled:
-        cancel.set()
-        with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(finished.wait)
-        raise
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
 async def _prepare_tree(scenario: Scenario, workdir: Path, cache: Path | None, log: Log) -> Path:
     target = scenario.target
     if target.path is not None:
@@ -98,11 +70,11 @@ async def _apply(
     assets: tuple[Asset, ...], tree: Path, jobs: int | None, report_dir: Path | None, log: Log
 ) -> list[dict[str, Any]]:
     """Apply each asset in turn; returns each runner report's JSON (files without no-match skips)."""
-    from codex_core_patterns.runner import apply_codemod
+    from codex_core_patterns.runner import apply_codemod, in_thread
 
     reports = []
     for n, asset in enumerate(assets, 1):
-        report = await _in_thread(
+        report = await in_thread(
             lambda cancel, asset=asset: apply_codemod(
                 tree, asset.codemod, list(asset.paths) or None, jobs=jobs,
                 options=asset.options, cancel=cancel,
@@ -143,7 +115,9 @@ def _codex_core() -> str:
     return found
 
 
-async def _run_goal(scenario: Scenario, tree: Path, result_dir: Path, log: Log) -> tuple[int | None, str]:
+async def _run_goal(
+    scenario: Scenario, tree: Path, result_dir: Path, log: Log
+) -> tuple[int | None, str]:
     goal = scenario.goal
     assert goal is not None
     argv = [_codex_core(), "run", goal.text, "--repo", str(tree),
@@ -193,13 +167,18 @@ async def evaluate(
         phase("prepare")
         python = await make_venv(workdir / "venv", scenario.tests.requires, commands)
         phase("venv")
-        before = await run_suite(python, tree, scenario.tests, workdir / "junit-before.xml", commands)
+        before = await run_suite(
+            python, tree, scenario.tests, workdir / "junit-before.xml", commands
+        )
         phase("tests_before")
         log(f"baseline tests: {before.counts()}")
         result["tests"] = {"before": before.to_json()}
         if not before.ok:
             result["status"] = "baseline-failed"
-            why = before.problem or f"{len(before.failed)} test(s) failed: {', '.join(_listed(before.failed)[:5])}"
+            why = (
+                before.problem
+                or f"{len(before.failed)} test(s) failed: {', '.join(_listed(before.failed)[:5])}"
+            )
             result["problems"].append(f"the target's own tests fail before any change: {why}")
             return result
         if scenario.goal is not None:
@@ -231,9 +210,13 @@ async def evaluate(
             _check_files(scenario, result)
             again = await _apply(scenario.assets, tree, jobs, None, log)
             phase("idempotence")
-            reapplied = sorted({f["path"] for r in again for f in r["files"] if f["status"] == "applied"})
+            reapplied = sorted(
+                {f["path"] for r in again for f in r["files"] if f["status"] == "applied"}
+            )
             result["idempotent"] = not reapplied
-            result["second_pass"] = [{"codemod": r["codemod"], "counts": r["counts"]} for r in again]
+            result["second_pass"] = [
+                {"codemod": r["codemod"], "counts": r["counts"]} for r in again
+            ]
             if reapplied:
                 result["problems"].append(
                     f"not idempotent: a second application changed {', '.join(reapplied[:5])}"
@@ -244,7 +227,9 @@ async def evaluate(
     except CodexCoreError as exc:
         result["problems"].append(str(exc))
         return result
-    except Exception as exc:  # a bug: recorded in the result too, then the stage shows the traceback
+    except (
+        Exception
+    ) as exc:  # a bug: recorded in the result too, then the stage shows the traceback
         result["problems"].append(f"harness error: {type(exc).__name__}: {exc}")
         raise
     finally:
@@ -255,7 +240,9 @@ async def evaluate(
         with trio.CancelScope(shield=True):
             _write_json(result_dir / "result.json", result)
             if not keep:
-                await trio.to_thread.run_sync(functools.partial(shutil.rmtree, workdir, ignore_errors=True))
+                await trio.to_thread.run_sync(
+                    functools.partial(shutil.rmtree, workdir, ignore_errors=True)
+                )
 
 
 def _check_change(scenario: Scenario, stat: DiffStat, result: dict[str, Any]) -> None:
@@ -293,4 +280,3 @@ def _score(result: dict[str, Any], *, tests_held: bool) -> None:
     applied = result["file_counts"]["applied"]
     failed = result["file_counts"]["failed"]
     result["fixes"] = {"attempted": applied + failed, "clean": applied if tests_held else 0}
-

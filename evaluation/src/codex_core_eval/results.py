@@ -65,7 +65,9 @@ def table(results: list[Mapping[str, Any]]) -> str:
         ["-" if row[h] is None else str(row[h]) for h in headers] for row in rows
     ]
     widths = [max(len(line[i]) for line in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in cells]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in cells
+    ]
     for row in rows:
         if row["why"]:
             lines.append(f"{row['scenario']}: {row['why']}")

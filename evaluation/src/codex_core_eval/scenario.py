@@ -47,7 +47,6 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-
 from codex_core.errors import ConfigError
 
 __all__ = [
@@ -229,7 +228,9 @@ def _target(reader: _Reader) -> Target:
     name = reader.required("name", lambda v: isinstance(v, str) and bool(_NAME.match(v)), "a distribution name")  # fmt: skip
     version = reader.required("version", lambda v: isinstance(v, str) and bool(_VERSION.match(v)), "a version")  # fmt: skip
     sha256 = reader.required(
-        "sha256", lambda v: isinstance(v, str) and bool(_SHA256.match(v)), "64 lower-case hex digits"
+        "sha256",
+        lambda v: isinstance(v, str) and bool(_SHA256.match(v)),
+        "64 lower-case hex digits",
     )
     return Target(name=name, version=version, sha256=sha256)
 
@@ -285,7 +286,9 @@ def _checks(reader: _Reader | None) -> Checks:
     reader.only("min_files_changed", "expect_failed", "diff_touches")
     return Checks(
         min_files_changed=reader.get("min_files_changed", _count, "a count >= 0", 0),
-        expect_failed=tuple(reader.get("expect_failed", _relatives, "a list of relative paths", [])),
+        expect_failed=tuple(
+            reader.get("expect_failed", _relatives, "a list of relative paths", [])
+        ),
         diff_touches=tuple(reader.get("diff_touches", _relatives, "a list of relative paths", [])),
     )
 

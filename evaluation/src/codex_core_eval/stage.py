@@ -33,7 +33,9 @@ class ScenarioStage:
                 f"stage {spec.id!r}: unknown key(s) for an eval-scenario stage: {', '.join(sorted(unknown))}"
             )
         if not isinstance(spec.options.get("scenario"), str):
-            raise ConfigError(f"stage {spec.id!r}: an eval-scenario stage needs 'scenario' (a file)")
+            raise ConfigError(
+                f"stage {spec.id!r}: an eval-scenario stage needs 'scenario' (a file)"
+            )
         jobs = spec.options.get("jobs")
         if jobs is not None and (not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1):
             raise ConfigError(f"stage {spec.id!r}: 'jobs' must be a positive integer")
@@ -78,7 +80,9 @@ class ScenarioStage:
                 summary=f"{scenario.target.describe()}: {diff.get('files', 0)} file(s) changed, tests held",
             )  # fmt: skip
         if result["status"] == "baseline-failed":
-            return StageOutcome("skipped", skip_reason="baseline-failed", summary=problems, record=record)
+            return StageOutcome(
+                "skipped", skip_reason="baseline-failed", summary=problems, record=record
+            )
         reason = "scenario-failed" if result["status"] == "failed" else "scenario-error"
         return StageOutcome(
             "failed", reason=reason, summary=problems, record=record,

@@ -18,7 +18,6 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import attrs
-
 from codex_core.errors import CodexCoreError
 
 from .proc import run
@@ -29,7 +28,7 @@ __all__ = ["EnvironmentError_", "Outcomes", "find_uv", "make_venv", "run_suite"]
 VENV_TIMEOUT_SECONDS = 600
 
 
-class EnvironmentError_(CodexCoreError):  # noqa: N801 - OSError's alias owns the plain name
+class EnvironmentError_(CodexCoreError):
     """The target's test environment could not be made."""
 
     code = "environment-failed"
@@ -53,7 +52,11 @@ class Outcomes:
         return self.problem is None and not self.failed and self.returncode in (0, 5)
 
     def counts(self) -> dict[str, int]:
-        return {"passed": len(self.passed), "failed": len(self.failed), "skipped": len(self.skipped)}
+        return {
+            "passed": len(self.passed),
+            "failed": len(self.failed),
+            "skipped": len(self.skipped),
+        }
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -99,7 +102,9 @@ async def make_venv(where: Path, requires: tuple[str, ...], log: Path) -> Path:
             cwd=where.parent, log=log, env=env, timeout=VENV_TIMEOUT_SECONDS,
         )  # fmt: skip
         if installed.returncode != 0:
-            raise EnvironmentError_(f"installing {' '.join(requires)} failed: {installed.tail(800)}")
+            raise EnvironmentError_(
+                f"installing {' '.join(requires)} failed: {installed.tail(800)}"
+            )
     return python
 
 
@@ -121,7 +126,9 @@ def _outcomes(report: Path) -> tuple[set[str], set[str], set[str]]:
     return passed - failed, failed, skipped - failed
 
 
-async def run_suite(python: Path, tree: Path, suite: TestSuite, report: Path, log: Path) -> Outcomes:
+async def run_suite(
+    python: Path, tree: Path, suite: TestSuite, report: Path, log: Path
+) -> Outcomes:
     """Run the suite once; ``report`` is where pytest writes its JUnit XML."""
     report.unlink(missing_ok=True)
     pythonpath = os.pathsep.join(str(tree / p) for p in suite.pythonpath)

@@ -13,12 +13,11 @@ import tarfile
 from pathlib import Path
 
 import attrs
-
 from codex_core.errors import CodexCoreError
 
 from .proc import run
 
-__all__ = ["DiffStat", "WorkspaceError", "commit_baseline", "diff", "unpack_sdist", "copy_fixture"]
+__all__ = ["DiffStat", "WorkspaceError", "commit_baseline", "copy_fixture", "diff", "unpack_sdist"]
 
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "codex-core eval",
@@ -107,7 +106,7 @@ async def diff(tree: Path, log: Path, patch: Path) -> DiffStat:
     insertions = deletions = 0
     paths = []
     for line in numstat.output.splitlines():
-        added, removed, path = (line.split("\t", 2) + ["", ""])[:3]
+        added, removed, path = [*line.split("\t", 2), "", ""][:3]
         if not path:
             continue
         paths.append(path)

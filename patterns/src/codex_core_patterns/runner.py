@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from codex_core.errors import CodexCoreError, UsageError
 
@@ -30,9 +30,17 @@ from .files import select_files
 from .pool import default_jobs, run_tasks
 from .results import CANCELLED, NO_MATCH, OUTSIDE_REPO, READ_ERROR, FileResult, Report
 
-__all__ = ["AssetLoadError", "apply_codemod", "coerce_options", "installed_linters", "lint"]
+__all__ = [
+    "AssetLoadError",
+    "apply_codemod",
+    "coerce_options",
+    "in_thread",
+    "installed_linters",
+    "lint",
+]
 
 Progress = Callable[[FileResult], None]
+T = TypeVar("T")
 
 
 class AssetLoadError(CodexCoreError):
@@ -298,3 +306,37 @@ def lint(
         cancelled=cancelled,
         notes=tuple(notes),
     )
+
+
+async def in_thread(
+    work: Callable[[threading.Event], T], record: Callable[[T], object] | None = None
+) -> T:
+    """Run ``work(cancel)`` in a worker thread from trio (``work`` is e.g. an ``apply_codemod``
+    call passing ``cancel=cancel``). On trio cancellation: set ``cancel``, wait for the work to
+    stop (the files in progress finish, so none is half-written), hand its partial result to
+    ``record``, re-raise. Used by the stage kinds and the evaluation harness."""
+    import trio
+
+    cancel, finished = threading.Event(), threading.Event()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = work(cancel)
+        except BaseException as exc:
+            box["error"] = exc
+        finally:
+            finished.set()
+
+    try:
+        await trio.to_thread.run_sync(target, abandon_on_cancel=True)
+    except trio.Cancelled:
+        cancel.set()
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(finished.wait)
+            if record is not None and "value" in box:
+                record(box["value"])
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

@@ -32,10 +32,9 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from codex_core.errors import ConfigError, UsageError
 from codex_core.pipeline import StageSpec
@@ -43,7 +42,6 @@ from codex_core.stage_api import StageContext, StageOutcome
 
 __all__ = ["CodemodStage", "LintStage"]
 
-T = TypeVar("T")
 REASON_CODEMOD_FAILED = "codemod-failed"
 REASON_LINT_FAILED = "lint-failed"
 REASON_LINT_FINDINGS = "lint-findings"
@@ -101,38 +99,6 @@ def _require_installed(spec: StageSpec, namespace: str, names: list[str], what: 
             )
 
 
-async def _in_thread(
-    work: Callable[[threading.Event], T], record: Callable[[T], object] | None = None
-) -> T:
-    """Run ``work(cancel)`` in a thread; on trio cancellation set ``cancel``, wait for the work to
-    stop (the files in progress finish), hand its partial result to ``record``, re-raise."""
-    import trio
-
-    cancel, finished = threading.Event(), threading.Event()
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = work(cancel)
-        except BaseException as exc:
-            box["error"] = exc
-        finally:
-            finished.set()
-
-    try:
-        await trio.to_thread.run_sync(target, abandon_on_cancel=True)
-    except trio.Cancelled:
-        cancel.set()
-        with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(finished.wait)
-            if record is not None and "value" in box:
-                record(box["value"])
-        raise
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
 def _relative(ctx: StageContext, path: Path) -> str:
     try:
         return path.relative_to(ctx.repo).as_posix()
@@ -179,7 +145,7 @@ class CodemodStage:
         from codex_core.hookspecs import Action
 
         from .assets import find_asset
-        from .runner import apply_codemod
+        from .runner import apply_codemod, in_thread
 
         opts = ctx.spec.options
         dry_run = bool(opts.get("dry_run", False))
@@ -207,7 +173,7 @@ class CodemodStage:
             f"codemod {asset.id} {asset.version} on {', '.join(paths)}{' (dry run)' if dry_run else ''}\n"
         )
         try:
-            report = await _in_thread(
+            report = await in_thread(
                 lambda cancel: apply_codemod(
                     ctx.repo, asset, paths, base=ctx.cwd, jobs=opts.get("jobs"), dry_run=dry_run,
                     diff=True, options=opts.get("options", {}), cancel=cancel,
@@ -268,13 +234,13 @@ class LintStage:
     async def run(self, ctx: StageContext) -> StageOutcome:
         from importlib.metadata import version
 
-        from .runner import lint
+        from .runner import in_thread, lint
         from .sarif import to_sarif
 
         opts = ctx.spec.options
         paths = opts.get("paths") or ["."]
         try:
-            report = await _in_thread(
+            report = await in_thread(
                 lambda cancel: lint(
                     ctx.repo, opts.get("rules") or None, paths, base=ctx.cwd, jobs=opts.get("jobs"),
                     kernel=ctx.kernel, cancel=cancel, start_method="forkserver",

@@ -6,14 +6,21 @@ passes the precheck. The modules here are also a ``libcst.tool`` codemod package
 ``python -m libcst.tool codemod super_call.SuperCall src/`` runs the same class.
 
 Two codemods port the original learning library (they assume an event-bus codebase); the other
-three are safe modernisations most Python projects can merge as they are.
+four are modernisations most Python projects can merge as they are.
 """
 
 from __future__ import annotations
 
 from ..assets import CodemodAsset
 
-__all__ = ["EMPTY_COLLECTION_CALL", "EVENT_EMIT", "OPEN_MODE", "RUN_SUMMARY_FIELDS", "SUPER_CALL"]
+__all__ = [
+    "EMPTY_COLLECTION_CALL",
+    "EVENT_EMIT",
+    "OPEN_MODE",
+    "PERCENT_FORMAT",
+    "RUN_SUMMARY_FIELDS",
+    "SUPER_CALL",
+]
 
 #: receiver names whose ``.emit(...)`` counts as an event bus (the ``receivers`` option)
 DEFAULT_RECEIVERS = ("bus", "event_bus", "eventbus", "events", "emitter", "event_emitter")
@@ -71,4 +78,17 @@ EMPTY_COLLECTION_CALL = CodemodAsset(
     usage="codex-core patterns apply empty-collection-call src/",
     implementation="codex_core_patterns.codemods.empty_collection:EmptyCollectionCall",
     precheck=(rb"\b(?:dict|list|tuple)\s*\(\s*\)",),
+)
+
+PERCENT_FORMAT = CodemodAsset(
+    id="percent-format",
+    version="1.0.0",
+    description=(
+        'printf-style "%s" formatting of a string literal becomes an f-string, where the f-string '
+        "compiles on the running Python."
+    ),
+    usage="codex-core patterns apply percent-format src/ --dry-run",
+    implementation="codex_core_patterns.codemods.percent_format:PercentFormat",
+    # a string literal ending right before a % operator, with a %s inside it somewhere
+    precheck=(rb"%s", rb"""['"][\s\\]*%"""),
 )
