@@ -62,6 +62,11 @@ def _bench_read(path):
 def _bench_empty():
     return dict(), list(), tuple()
 """,
+    "percent-format": """
+
+def _bench_message(name, count):
+    return "bench %s: %s" % (name, count)
+""",
     "event-emit": """
 
 def _bench_emit(bus, payload):

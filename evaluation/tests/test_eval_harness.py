@@ -180,3 +180,18 @@ def test_a_goal_scenario_runs_codex_core_run_and_checks_the_diff(tmp_path, repo)
         "+def greet(name):"
         in (Path(result.json()["artifact_root"]) / "eval" / "goal" / "diff.patch").read_text()
     )
+
+
+def test_a_suite_past_its_timeout_is_killed_and_reported(tmp_path, repo):
+    slow = "import time\n\n\ndef test_slow():\n    time.sleep(60)\n"
+    project(tmp_path / "project", **{"tests/test_slow.py": slow})
+    scenario = fixture_scenario(tmp_path, ["super-call"], id="slow")
+    scenario.write_text(
+        scenario.read_text().replace('args = ["tests"]', 'args = ["tests"]\ntimeout = 3')
+    )
+    result = evaluate(repo, scenario)
+    assert result.returncode == 0, result  # the baseline never finished: reported, not scored
+    details = result_of(repo, result.json(), "slow")
+    assert details["status"] == "baseline-failed"
+    assert details["tests"]["before"]["problem"] == "timed out after 3s"
+    assert details["seconds"] < 40

@@ -103,3 +103,10 @@ def test_cli_lists_scenarios_and_refuses_bad_ones_with_exit_2(tmp_path):
 
     unknown = run_cli("eval", "no-such-scenario", cwd=tmp_path)
     assert unknown.returncode == 2 and "no shipped scenario 'no-such-scenario'" in unknown.stderr
+
+
+def test_doctor_says_which_uv_makes_the_target_venvs(tmp_path):
+    result = run_cli("doctor", "--format", "json", cwd=tmp_path)
+    checks = {c["name"]: c for c in result.json()["checks"]}
+    assert checks["eval"]["ok"] and checks["eval"]["detail"].startswith("target venvs made with ")
+    assert checks["eval"]["detail"].endswith("uv")
