@@ -46,6 +46,8 @@ async def one_turn(
 
 @pytest.mark.slow  # starts a real MCP server subprocess
 async def test_a_turn_hands_off_manager_builder_tester_reviewer_and_calls_an_mcp_tool(tmp_path):
+    """SDK ScriptedModel: a handoff chain through the four roles, a file write, a shell command
+    and a tool of a real stdio MCP server."""
     repo = repo_with(tmp_path, mcp_config())
     model = ScriptedModel([
         [handoff("builder", 1)],
@@ -91,6 +93,8 @@ async def test_a_turn_hands_off_manager_builder_tester_reviewer_and_calls_an_mcp
 
 @pytest.mark.slow  # starts a real MCP server subprocess
 async def test_the_model_script_and_mcp_servers_come_from_the_repo_config(tmp_path):
+    """A JSON model script and a real MCP server named in the repo's ``[agents]`` config, the
+    MCP tool called, usage counted."""
     script = tmp_path / "script.json"
     script.write_text(json.dumps({"sessions": {"build": [
         [{"handoff": "builder"}],
@@ -116,6 +120,8 @@ async def test_the_model_script_and_mcp_servers_come_from_the_repo_config(tmp_pa
 
 
 async def test_a_command_the_policy_denies_is_not_run_and_the_model_is_told(tmp_path):
+    """SDK ScriptedModel asks for ``rm``; the guardrails plugin's real command policy denies it:
+    the file stays, the model is told."""
     repo = repo_with(tmp_path, """
         [guardrails.policy]
         deny = ["rm *"]
@@ -142,6 +148,8 @@ async def test_a_command_the_policy_denies_is_not_run_and_the_model_is_told(tmp_
 
 @pytest.mark.slow  # starts a real MCP server subprocess
 async def test_mcp_tool_calls_are_put_to_the_vote_too(tmp_path):
+    """SDK ScriptedModel calls a real MCP server's tool; a test guardrail vetoes it: the tool
+    never runs."""
     repo = repo_with(tmp_path, mcp_config())
     model = ScriptedModel([
         [call("shout", 1, text="secret")],
@@ -157,6 +165,8 @@ async def test_mcp_tool_calls_are_put_to_the_vote_too(tmp_path):
 
 
 async def test_a_vetoed_turn_fails_before_the_model_is_asked(tmp_path):
+    """A test guardrail vetoes the turn itself: policy-denied, the SDK ScriptedModel never
+    called."""
     repo = repo_with(tmp_path)
     model = ScriptedModel([[assistant_message("never")]])
     recorder = Recorder()
@@ -180,6 +190,8 @@ async def test_a_vetoed_turn_fails_before_the_model_is_asked(tmp_path):
     ],
 )
 async def test_a_write_outside_the_work_tree_or_into_git_fails_the_turn(tmp_path, target):
+    """SDK ScriptedModel writes into .git, outside the repo and through a symlink: the path
+    sandbox refuses, the turn fails path-escape."""
     repo = repo_with(tmp_path)
     outside = tmp_path / "elsewhere"
     outside.mkdir()
@@ -202,6 +214,8 @@ async def test_a_write_outside_the_work_tree_or_into_git_fails_the_turn(tmp_path
 
 
 async def test_the_last_run_of_a_command_decides_whether_the_turn_failed(tmp_path):
+    """SDK ScriptedModel runs a real shell check that fails, fixes it, runs it again: the last
+    run decides the turn."""
     repo = repo_with(tmp_path)
     red_then_green = ScriptedModel([
         [handoff("builder", 0)],
@@ -223,6 +237,7 @@ async def test_the_last_run_of_a_command_decides_whether_the_turn_failed(tmp_pat
 
 
 async def test_a_read_only_turn_offers_no_tool_that_changes_anything(tmp_path):
+    """A read-only turn: the tools the SDK offers the scripted model are read tools only."""
     repo = repo_with(tmp_path)
     model = ScriptedModel([[handoff("builder", 1)], [assistant_message("looked only")]])
     result = await one_turn(repo, model, Recorder(), sandbox="read-only")
@@ -234,6 +249,8 @@ async def test_a_read_only_turn_offers_no_tool_that_changes_anything(tmp_path):
 
 
 async def test_the_model_call_limit_ends_the_turn_budget_exceeded(tmp_path):
+    """``[agents] max_model_calls`` against a ScriptedModel that never stops: budget-exceeded
+    with the limit."""
     repo = repo_with(tmp_path, "[agents]\nmax_model_calls = 2\n")
     model = ScriptedModel(
         [[call("list_files", n, directory=".")] for n in range(5)]
@@ -244,6 +261,8 @@ async def test_the_model_call_limit_ends_the_turn_budget_exceeded(tmp_path):
 
 
 async def test_cancelling_the_trio_task_cancels_the_agent_promptly(tmp_path):
+    """Cancelling the trio task while the scripted model sleeps cancels the SDK run on its
+    asyncio thread promptly; the earlier write stays."""
     repo = repo_with(tmp_path)
     script = [
         [{"handoff": "builder"}],
@@ -267,6 +286,8 @@ async def test_cancelling_the_trio_task_cancels_the_agent_promptly(tmp_path):
 
 
 async def test_cancelling_during_a_shell_command_kills_its_process_group(tmp_path):
+    """Cancelling during a real shell command the scripted model started kills its whole process
+    group."""
     repo = repo_with(tmp_path)
     pid_file = tmp_path / "pid"
     model = ScriptedModel([
@@ -290,6 +311,8 @@ async def test_cancelling_during_a_shell_command_kills_its_process_group(tmp_pat
 
 
 async def test_a_turn_timeout_interrupts_the_agent_and_keeps_what_it_did(tmp_path):
+    """A turn timeout while the scripted model sleeps: interrupted timed-out, the file written
+    before kept."""
     repo = repo_with(tmp_path)
     from codex_core_agents.scripted import from_script
 
@@ -305,6 +328,8 @@ async def test_a_turn_timeout_interrupts_the_agent_and_keeps_what_it_did(tmp_pat
 
 
 async def test_an_mcp_server_that_will_not_start_fails_the_turn_clearly(tmp_path):
+    """A configured MCP server process that exits at once: the turn fails mcp-unavailable, not a
+    traceback."""
     import sys
 
     repo = repo_with(tmp_path, f"""

@@ -11,6 +11,9 @@ from codex_core_agents.bridge import TrioPortal, run_on_asyncio
 
 
 async def test_the_coroutine_runs_on_its_own_loop_in_a_worker_thread():
+    """The trio-to-asyncio bridge runs a real asyncio coroutine on its own loop in a worker
+    thread."""
+
     async def work() -> tuple[str, bool]:
         await asyncio.sleep(0.01)
         return (
@@ -23,6 +26,8 @@ async def test_the_coroutine_runs_on_its_own_loop_in_a_worker_thread():
 
 
 async def test_an_exception_in_the_coroutine_is_raised_in_trio():
+    """An exception in the asyncio coroutine comes out in trio as itself."""
+
     async def fail() -> None:
         raise ValueError("from asyncio")
 
@@ -31,6 +36,7 @@ async def test_an_exception_in_the_coroutine_is_raised_in_trio():
 
 
 async def test_cancellation_reaches_the_asyncio_task_and_waits_for_its_cleanup():
+    """Cancelling the trio side cancels the asyncio task and waits for its finally block."""
     cleaned = threading.Event()
 
     async def long() -> None:
@@ -48,6 +54,8 @@ async def test_cancellation_reaches_the_asyncio_task_and_waits_for_its_cleanup()
 
 
 async def test_a_task_that_swallows_one_cancellation_is_cancelled_again():
+    """An asyncio task that swallows the first cancellation is cancelled again until it stops."""
+
     async def stubborn() -> None:
         try:
             await asyncio.sleep(60)
@@ -62,6 +70,8 @@ async def test_a_task_that_swallows_one_cancellation_is_cancelled_again():
 
 
 async def test_the_portal_calls_back_into_trio_while_trio_waits():
+    """Code on the asyncio thread calls back into trio through the portal while trio waits for
+    it."""
     portal = TrioPortal.current()
     seen: list[str] = []
 
@@ -78,6 +88,8 @@ async def test_the_portal_calls_back_into_trio_while_trio_waits():
 
 
 async def test_the_cancellation_comes_out_as_trios_own_not_in_a_group():
+    """A cancelled bridge call raises trio.Cancelled itself, not an exception group."""
+
     async def long() -> None:
         await asyncio.sleep(60)
 

@@ -18,6 +18,8 @@ from fake_endpoint import Endpoint
 
 @pytest.mark.parametrize("api", ["chat_completions", "responses"])
 async def test_base_url_model_and_api_key_env_reach_the_endpoint(tmp_path, api):
+    """A local HTTP server speaking chat completions / responses (fake_endpoint.py): the real
+    OpenAI client gets the configured base URL, model and key."""
     with Endpoint() as endpoint:
         repo = repo_with(tmp_path, f"""
             [agents]
@@ -43,6 +45,7 @@ async def test_base_url_model_and_api_key_env_reach_the_endpoint(tmp_path, api):
 
 
 async def test_a_requested_model_is_used_unless_the_environment_names_one(tmp_path):
+    """The local fake endpoint sees the model a TurnRequest asks for, over ``[agents] model``."""
     with Endpoint() as endpoint:
         repo = repo_with(
             tmp_path, f'[agents]\nbase_url = "{endpoint.base_url}"\nmodel = "configured"\n'
@@ -54,6 +57,8 @@ async def test_a_requested_model_is_used_unless_the_environment_names_one(tmp_pa
 
 
 async def test_without_an_api_key_the_session_says_which_variable_to_set(tmp_path, monkeypatch):
+    """No API key in the environment: the turn's ConfigError names the variable to set (no
+    endpoint contacted)."""
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("CODEX_CORE_AGENTS_MODEL", raising=False)
     repo = repo_with(tmp_path, '[agents]\nmodel = "gpt-x"\n')
@@ -75,6 +80,8 @@ async def test_without_an_api_key_the_session_says_which_variable_to_set(tmp_pat
     ],
 )
 def test_bad_settings_name_the_file_and_key(tmp_path, toml, message):
+    """Each bad ``[agents]`` setting is a ConfigError naming codex-core.toml and the key
+    (parsing only)."""
     repo = repo_with(tmp_path, toml)
     with pytest.raises(ConfigError, match=message) as info:
         settings_from(load_config(repo))
@@ -82,6 +89,8 @@ def test_bad_settings_name_the_file_and_key(tmp_path, toml, message):
 
 
 async def test_an_unknown_mcp_server_name_is_a_config_error(tmp_path):
+    """``[agents] mcp_servers`` naming no configured server: a ConfigError when the session
+    opens."""
     repo = repo_with(tmp_path, '[agents]\nmcp_servers = ["nope"]\n')
     ctx = backend_context(repo, recorder=Recorder())
     with pytest.raises(ConfigError, match="nope"):
@@ -90,6 +99,8 @@ async def test_an_unknown_mcp_server_name_is_a_config_error(tmp_path):
 
 
 def test_a_script_gives_each_stage_its_own_steps_and_reads_every_item_form():
+    """The JSON model script becomes SDK ScriptedModels, per stage, with every item form (no
+    model run)."""
     script = {
         "sessions": {"plan": [[{"message": "the plan"}]]},
         "steps": [
@@ -106,6 +117,7 @@ def test_a_script_gives_each_stage_its_own_steps_and_reads_every_item_form():
 
 
 def test_a_scripted_spec_names_a_json_file_or_a_python_factory(tmp_path):
+    """``scripted:`` specs resolve to a JSON file or a Python factory; bad ones are ConfigErrors."""
     (tmp_path / "s.json").write_text(json.dumps([[{"message": "hi"}]]))
 
     class Ctx:

@@ -11,6 +11,7 @@ Codex sent (the tool call's output in the follow-up request, say).
 Steps::
 
     run("echo hello > hello.txt")   # the model calls Codex's shell tool with this command
+    patch(add_file("a.py", "x = 1\n"))  # the model edits files with Codex's apply_patch
     say("done")                     # the model answers with a message
     hold("done")                    # as say, once the test calls release(): a turn in progress
 
@@ -20,6 +21,14 @@ before). ``exec_command`` waits for a command only ``yield_time_ms`` (10 s when 
 say; Codex caps it at 30 s) and then leaves it running in the background: ``run`` asks for the
 cap, so that a command slowed by a loaded machine still finishes inside its turn, and a test of
 that background case passes a short ``yield_ms``.
+
+``patch`` uses Codex's ``apply_patch`` tool when the request offers it: a freeform (``custom``)
+tool that Codex 0.169 offers only for models its bundled catalog knows (``gpt-5.5``, say: see
+:meth:`ScriptedModel.toml`'s ``model``); for any other model name (``test-model``) it offers no
+such tool, and the step runs ``apply_patch`` through the shell tool as a heredoc, which Codex
+intercepts and applies itself, the same way. Either way Codex reports a ``fileChange`` item
+(and asks for approval, ``item/fileChange/requestApproval``, for a path its sandbox does not let
+it write).
 """
 
 from __future__ import annotations
@@ -46,13 +55,25 @@ HOLD_LIMIT = 600.0
 
 @attrs.frozen
 class Step:
-    kind: str  # "run", "say" or "hold"
+    kind: str  # "run", "patch", "say" or "hold"
     text: str
     yield_ms: int = MAX_YIELD_MS
 
 
 def run(command: str, *, yield_ms: int = MAX_YIELD_MS) -> Step:
     return Step("run", command, yield_ms)
+
+
+def patch(text: str) -> Step:
+    """The model changes files with Codex's ``apply_patch`` (``text``: the patch, as
+    :func:`add_file` writes one)."""
+    return Step("patch", text)
+
+
+def add_file(path: str, content: str) -> str:
+    """An ``apply_patch`` patch that adds the file ``path`` holding ``content``."""
+    lines = "".join(f"+{line}\n" for line in content.splitlines())
+    return f"*** Begin Patch\n*** Add File: {path}\n{lines}*** End Patch\n"
 
 
 def say(text: str) -> Step:
@@ -104,11 +125,12 @@ class ScriptedModel:
             },
         }
 
-    def toml(self) -> str:
-        """``codex-core.toml`` lines for :meth:`codex_config`."""
+    def toml(self, model: str = MODEL) -> str:
+        """``codex-core.toml`` lines for :meth:`codex_config` (``model``: the name Codex is told,
+        which decides the tools it offers)."""
         return (
             "[codex.config]\n"
-            f'model = "{MODEL}"\n'
+            f'model = "{model}"\n'
             f'model_provider = "{PROVIDER}"\n'
             f"[codex.config.model_providers.{PROVIDER}]\n"
             'name = "scripted test model"\n'
@@ -152,13 +174,19 @@ class ScriptedModel:
                 "status": "completed",
                 "content": [{"type": "output_text", "text": step.text, "annotations": []}],
             }
-        tools = {t.get("name") for t in body.get("tools") or ()}
+        tools = {t.get("name"): t.get("type") for t in body.get("tools") or ()}
+        if step.kind == "patch" and tools.get("apply_patch") == "custom":
+            return {
+                "type": "custom_tool_call", "id": f"ctc_{number}", "call_id": f"call_{number}",
+                "name": "apply_patch", "input": step.text, "status": "completed",
+            }  # fmt: skip
+        command = f"apply_patch <<'PATCH'\n{step.text}PATCH" if step.kind == "patch" else step.text
         if "exec_command" in tools or not tools:
-            name, arguments = "exec_command", {"cmd": step.text, "yield_time_ms": step.yield_ms}
+            name, arguments = "exec_command", {"cmd": command, "yield_time_ms": step.yield_ms}
         elif "shell_command" in tools:
-            name, arguments = "shell_command", {"command": step.text}
+            name, arguments = "shell_command", {"command": command}
         else:
-            name, arguments = "shell", {"command": ["bash", "-lc", step.text]}
+            name, arguments = "shell", {"command": ["bash", "-lc", command]}
         return {
             "type": "function_call",
             "id": f"fc_{number}",
@@ -174,7 +202,8 @@ class ScriptedModel:
             str(item.get("output"))
             for body in self.requests
             for item in body.get("input") or ()
-            if isinstance(item, dict) and item.get("type") == "function_call_output"
+            if isinstance(item, dict)
+            and item.get("type") in ("function_call_output", "custom_tool_call_output")
         ]
 
 

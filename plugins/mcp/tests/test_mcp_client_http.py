@@ -26,6 +26,8 @@ def http_url() -> Iterator[str]:
 
 
 async def test_http_session(http_url: str) -> None:
+    """The demo MCPServer over streamable HTTP (a real server subprocess): tools, calls,
+    progress, notifications; the same tools over stdio hash the same."""
     seen: list[Notification] = []
     spec = ServerSpec.http("remote", http_url, headers={"X-Codex-Core-Test": "1"})
     with trio.fail_after(BOUND):
@@ -53,6 +55,8 @@ async def test_http_session(http_url: str) -> None:
 
 
 async def test_http_call_deadline(http_url: str) -> None:
+    """A real HTTP MCP server whose progress is slower than the call deadline: the call times
+    out, the session lives on."""
     spec = ServerSpec.http("remote", http_url)
     with trio.fail_after(BOUND):
         async with open_client(spec) as client:
@@ -63,6 +67,8 @@ async def test_http_call_deadline(http_url: str) -> None:
 
 
 async def test_http_server_unreachable() -> None:
+    """An HTTP MCP URL where nothing listens (a real closed port): a tool-invocation error
+    naming the connect failure."""
     spec = ServerSpec.http("nowhere", f"http://127.0.0.1:{free_port()}/mcp", connect_timeout=5)
     with trio.fail_after(BOUND), pytest.raises(ToolInvocationError) as caught:
         async with open_client(spec):
@@ -71,6 +77,8 @@ async def test_http_server_unreachable() -> None:
 
 
 async def test_http_server_crashing_mid_call() -> None:
+    """A real HTTP MCP server process that exits during tools/call: a tool-invocation error, not
+    a hang."""
     with http_demo_server() as url:
         spec = ServerSpec.http("remote", url)
         with trio.fail_after(BOUND):

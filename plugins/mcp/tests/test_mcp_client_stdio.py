@@ -40,6 +40,8 @@ def demo(**fields: object) -> ServerSpec:
 
 
 async def test_list_tools_hash_and_echo() -> None:
+    """The demo MCPServer as a real stdio subprocess: handshake, tools/list and its hash, one
+    call, the process gone after."""
     seen: list[Notification] = []
     with trio.fail_after(BOUND):
         async with open_client(demo(), on_notification=seen.append) as client:
@@ -62,6 +64,8 @@ async def test_list_tools_hash_and_echo() -> None:
 
 
 async def test_hash_is_canonical_across_protocols_and_changes_with_the_tool_set() -> None:
+    """Real stdio demo servers speaking the modern and the legacy protocol, and offering another
+    tool set: the hash follows the tools only."""
     with trio.fail_after(BOUND):
         async with open_client(demo()) as client:
             await client.list_tools()
@@ -80,6 +84,8 @@ async def test_hash_is_canonical_across_protocols_and_changes_with_the_tool_set(
 
 
 async def test_progress_moves_the_call_deadline_on() -> None:
+    """A real stdio server's progress notifications reset the per-call deadline; without resets,
+    or with slower progress, the call times out."""
     seen: list[Notification] = []
     with trio.fail_after(BOUND):
         async with open_client(demo(), on_notification=seen.append) as client:
@@ -112,6 +118,7 @@ async def test_progress_moves_the_call_deadline_on() -> None:
 
 
 async def test_session_timeout_caps_a_call_however_much_progress_it_reports() -> None:
+    """A real stdio server reporting progress forever is still stopped at the session timeout."""
     with trio.fail_after(BOUND):
         async with open_client(demo(), session_timeout=2.0) as client:
             with pytest.raises(McpTimeoutError) as caught:
@@ -122,6 +129,8 @@ async def test_session_timeout_caps_a_call_however_much_progress_it_reports() ->
 
 
 async def test_is_error_result_is_a_tool_invocation_error() -> None:
+    """A real stdio server's isError result raises tool-invocation-error (or is returned when
+    asked)."""
     with trio.fail_after(BOUND):
         async with open_client(demo()) as client:
             with pytest.raises(ToolInvocationError) as caught:
@@ -134,6 +143,7 @@ async def test_is_error_result_is_a_tool_invocation_error() -> None:
 
 
 async def test_every_notification_reaches_the_observer_in_order() -> None:
+    """A real stdio server's log and codex/event notifications reach an async observer, in order."""
     seen: list[Notification] = []
 
     async def observe(note: Notification) -> None:  # async observers are awaited
@@ -151,6 +161,8 @@ async def test_every_notification_reaches_the_observer_in_order() -> None:
 
 
 async def test_server_crashing_mid_call() -> None:
+    """A real stdio server process that exits 3 during a call: tool-invocation-error with its
+    exit code and stderr tail."""
     stderr: list[str] = []
     with trio.fail_after(BOUND):
         async with open_client(demo(), on_stderr=stderr.append) as client:
@@ -167,6 +179,8 @@ async def test_server_crashing_mid_call() -> None:
 
 
 async def test_server_hanging_mid_call_is_timed_out_and_its_group_killed(tmp_path: Path) -> None:
+    """A real stdio server that hangs and ignores SIGTERM: timed-out, then it and its child are
+    SIGKILLed."""
     pid_file = tmp_path / "pids"
     spec = demo(env={"DEMO_PID_FILE": str(pid_file)}, shutdown_grace=0.5)
     with trio.fail_after(BOUND):
@@ -204,6 +218,8 @@ def broken(mode: str, pid_file: Path) -> ServerSpec:
 
 
 async def test_garbage_on_stdout_mid_call(tmp_path: Path) -> None:
+    """A real stdio server writing non-JSON-RPC text mid-call: malformed-tool-response, and the
+    session stays broken."""
     with trio.fail_after(BOUND):
         async with open_client(broken("call", tmp_path / "pid")) as client:
             assert [t.name for t in await client.list_tools()] == ["broken"]
@@ -219,6 +235,8 @@ async def test_garbage_on_stdout_mid_call(tmp_path: Path) -> None:
 
 
 async def test_answer_of_the_wrong_shape(tmp_path: Path) -> None:
+    """A real stdio server answering tools/call with a result of the wrong shape:
+    malformed-tool-response naming the problem."""
     with trio.fail_after(BOUND):
         async with open_client(broken("shape", tmp_path / "pid")) as client:
             with pytest.raises(MalformedResponseError) as caught:
@@ -229,6 +247,8 @@ async def test_answer_of_the_wrong_shape(tmp_path: Path) -> None:
 
 
 async def test_server_that_never_answers_the_handshake(tmp_path: Path) -> None:
+    """A real stdio server that never answers initialize: timed-out at the connect timeout, the
+    process killed."""
     pid_file = tmp_path / "pids"
     spec = ServerSpec.stdio(
         "silent", python_command(SILENT), env={"DEMO_PID_FILE": str(pid_file)},
@@ -242,6 +262,7 @@ async def test_server_that_never_answers_the_handshake(tmp_path: Path) -> None:
 
 
 async def test_server_greeting_with_garbage(tmp_path: Path) -> None:
+    """A real stdio server that greets with plain text: malformed-tool-response quoting it."""
     with trio.fail_after(BOUND), pytest.raises(MalformedResponseError) as caught:
         async with open_client(broken("greeting", tmp_path / "pid")):
             raise AssertionError("the handshake cannot have succeeded")
@@ -250,6 +271,8 @@ async def test_server_greeting_with_garbage(tmp_path: Path) -> None:
 
 
 async def test_server_exiting_before_the_handshake() -> None:
+    """A real subprocess that exits 2 before the handshake: tool-invocation-error with its exit
+    code and stderr."""
     script = "import sys; sys.stderr.write('no config found\\n'); sys.exit(2)"
     spec = ServerSpec.stdio("broken", [sys.executable, "-c", script])
     with trio.fail_after(BOUND), pytest.raises(ToolInvocationError) as caught:
@@ -260,6 +283,7 @@ async def test_server_exiting_before_the_handshake() -> None:
 
 
 async def test_command_that_cannot_start(tmp_path: Path) -> None:
+    """A server command that does not exist: spawn-failed naming the command."""
     spec = ServerSpec.stdio("missing", [str(tmp_path / "no-such-server")])
     with pytest.raises(ServerStartError) as caught:
         async with open_client(spec):

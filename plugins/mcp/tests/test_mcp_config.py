@@ -26,6 +26,8 @@ from codex_core_mcp.stage import McpStage, stage_options
 
 
 def test_server_tables(tmp_path: Path) -> None:
+    """``[mcp.servers.*]`` tables of a real repo's codex-core.toml become stdio and HTTP specs
+    (no server started)."""
     repo = make_repo(
         tmp_path / "repo",
         {
@@ -62,6 +64,8 @@ log_level = false
 
 
 def test_server_tables_in_pyproject_name_the_full_key(tmp_path: Path) -> None:
+    """A bad table under ``[tool.codex-core]`` in pyproject.toml: the error names pyproject.toml
+    and the full key."""
     repo = make_repo(
         tmp_path / "repo",
         {"pyproject.toml": '[tool.codex-core.mcp.servers.x]\nurl = "ftp://nope"\n'},
@@ -91,23 +95,28 @@ def test_server_tables_in_pyproject_name_the_full_key(tmp_path: Path) -> None:
     ],
 )
 def test_bad_server_tables(tmp_path: Path, table: dict, message: str) -> None:
+    """Each malformed server table is a ConfigError naming the key (pure parsing, no server)."""
     with pytest.raises(ConfigError) as caught:
         server_from_table("s", table, "codex-core.toml: mcp.servers.s", root=tmp_path)
     assert message in str(caught.value)
 
 
 def test_server_names_are_ids() -> None:
+    """A server name that is not a valid id (``../x``) is refused (pure parsing)."""
     with pytest.raises(ConfigError, match="server name"):
         server_from_table("../x", {"command": ["a"]}, "here")
 
 
 def test_a_third_party_transport_gets_its_own_keys() -> None:
+    """A table naming another transport keeps its unknown keys for that transport (pure parsing)."""
     spec = server_from_table("w", {"transport": "websocket", "endpoint": "ws://x"}, "here")
     assert spec.transport == "websocket"
     assert spec.options == {"endpoint": "ws://x"}
 
 
 def test_stage_options() -> None:
+    """An ``mcp`` stage's options parsed with their defaults; bad ones refused by the stage
+    kind's validate (no server)."""
     options = stage_options(
         StageSpec(
             id="a", kind="mcp",
@@ -123,6 +132,8 @@ def test_stage_options() -> None:
 
 
 def test_tools_hash_is_canonical() -> None:
+    """The tools hash ignores order of tools and schema keys and changes with the set (pure
+    function)."""
     a = ToolInfo("a", "first", {"type": "object", "properties": {"x": {"type": "string"}}})
     b = ToolInfo("b", None, {"properties": {}, "type": "object"})
     reordered_schema = ToolInfo(
@@ -138,6 +149,7 @@ def test_tools_hash_is_canonical() -> None:
 
 
 def test_argument_problems() -> None:
+    """Tool arguments checked against the tool's JSON Schema, each problem named (pure function)."""
     schema = {
         "type": "object",
         "properties": {"text": {"type": "string"}, "n": {"type": "integer"}},
@@ -154,6 +166,8 @@ def test_argument_problems() -> None:
 
 
 def test_transports_are_entry_points(git_repo: Path) -> None:
+    """The installed distribution's entry points: stdio and http transports and the mcp stage
+    kind found through a real kernel."""
     names = {(i.name, i.distribution) for i in installed(["codex_core.transports"])}
     assert {("stdio", "codex-core-mcp"), ("http", "codex-core-mcp")} <= names
     kernel = Kernel.for_repo(git_repo)
@@ -165,5 +179,6 @@ def test_transports_are_entry_points(git_repo: Path) -> None:
 
 
 def test_spec_constructors() -> None:
+    """ServerSpec's constructors and their one-line descriptions (pure)."""
     assert ServerSpec.stdio("s", ["a", "b"]).describe() == "stdio: a b"
     assert ServerSpec.http("h", "http://x/mcp").describe() == "http: http://x/mcp"

@@ -80,6 +80,8 @@ stages = [
 
 
 def test_mcp_stages_record_tools_hash_logs_and_notifications(tmp_path: Path) -> None:
+    """``codex-core start`` as a subprocess running mcp stages against the real demo server:
+    hash, logs, notifications in events.jsonl, no process left."""
     repo = repo_with(tmp_path, HAPPY)
     result, manifest_path = start(repo, "happy")
     assert result.returncode == 0, result
@@ -118,6 +120,8 @@ def test_mcp_stages_record_tools_hash_logs_and_notifications(tmp_path: Path) -> 
 
 
 def test_a_changed_tool_set_changes_the_recorded_hash(tmp_path: Path) -> None:
+    """Two real ``codex-core start`` runs whose server offers different tools: the manifest's
+    tools hash differs."""
     repo = repo_with(
         tmp_path,
         '[pipelines.one]\nstages = [{ id = "echo", kind = "mcp", server = "demo", tool = "echo", '
@@ -148,6 +152,8 @@ stages = [
 
 
 def test_failing_servers_give_structured_errors_and_leave_no_process(tmp_path: Path) -> None:
+    """``codex-core start`` against real crashing, hanging, silent and garbage-writing servers:
+    one structured error artifact each, no process left."""
     repo = repo_with(tmp_path, FAILURES)
     result, manifest_path = start(repo, "failures")
     assert result.returncode == 1, result
@@ -195,6 +201,7 @@ def test_failing_servers_give_structured_errors_and_leave_no_process(tmp_path: P
 
 
 def test_mcp_stage_over_streamable_http(tmp_path: Path) -> None:
+    """``codex-core start`` with an mcp stage against the real demo server over streamable HTTP."""
     with http_demo_server() as url:
         repo = repo_with(
             tmp_path,
@@ -238,6 +245,8 @@ def test_mcp_stage_over_streamable_http(tmp_path: Path) -> None:
 def test_bad_mcp_stages_are_refused_before_anything_runs(
     tmp_path: Path, stage: str, message: str
 ) -> None:
+    """``codex-core plan`` and ``start`` as subprocesses with a bad mcp stage: exit 2 with the
+    message, no run dir."""
     repo = repo_with(tmp_path, f"[pipelines.bad]\nstages = [{stage}]\n")
     planned = run_cli("plan", "bad", cwd=repo)
     started = run_cli("start", "bad", cwd=repo)
@@ -248,6 +257,7 @@ def test_bad_mcp_stages_are_refused_before_anything_runs(
 
 
 def test_bad_server_table_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """``codex-core start`` as a subprocess with a bad server table: exit 2 naming the key."""
     repo = make_repo(
         tmp_path / "repo",
         {
@@ -261,6 +271,8 @@ def test_bad_server_table_is_refused_before_anything_runs(tmp_path: Path) -> Non
 
 
 def test_doctor_checks_configured_servers(tmp_path: Path) -> None:
+    """``codex-core doctor`` as a subprocess: a configured server whose program is found passes,
+    one whose binary is missing fails (the check looks the program up, starts nothing)."""
     repo = make_repo(
         tmp_path / "repo",
         {
@@ -276,6 +288,8 @@ def test_doctor_checks_configured_servers(tmp_path: Path) -> None:
 
 
 def test_a_guardrail_can_refuse_to_start_a_server(tmp_path: Path) -> None:
+    """``codex-core start`` with the guardrails plugin's command policy denying the server's
+    command: policy-denied, the veto recorded."""
     pytest.importorskip("codex_core_guardrails")
     repo = repo_with(
         tmp_path,

@@ -30,9 +30,10 @@ INSTALL_HINT = "run `npm ci` at the workspace root (package.json pins @openai/co
 RUN_LIMIT = 300.0
 
 
-def codex_project(tmp_path: Path, model: ScriptedModel) -> Path:
-    """roles_helpers' Python project whose ``[codex.config]`` points Codex at ``model``."""
-    return python_project(tmp_path, model.toml())
+def codex_project(tmp_path: Path, model: ScriptedModel, model_name: str | None = None) -> Path:
+    """roles_helpers' Python project whose ``[codex.config]`` points Codex at ``model``
+    (telling Codex the model is ``model_name``, which decides the tools it offers)."""
+    return python_project(tmp_path, model.toml(model_name) if model_name else model.toml())
 
 
 def codex_env(tmp_path: Path) -> dict[str, str]:

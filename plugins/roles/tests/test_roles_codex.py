@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +34,7 @@ from roles_codex_helpers import (
     start_codex_goal,
 )
 from roles_helpers import events, manifest_of, plan_reply, stage
-from scripted_model import USAGE, ScriptedModel, hold, run, say, serve_model
+from scripted_model import USAGE, ScriptedModel, add_file, hold, patch, run, say, serve_model
 
 #: each test runs `codex-core run`, its child run and several Codex processes: seconds each
 pytestmark = pytest.mark.slow
@@ -46,6 +47,8 @@ APPEND_SUB = "printf '\\n\\ndef sub(a, b):\\n    return a - b\\n' >> calc.py"
 APPROVE = "APPROVE\nBoth changes do what the goal asks."
 #: how long the background run may take to reach the held answer
 RUN_WAIT = 180.0
+#: how long the budget test holds the model's answer back (a turn not interrupted waits for it)
+HELD_FOR = 60.0
 
 
 @pytest.fixture
@@ -220,3 +223,110 @@ def test_sigkill_during_a_codex_build_turn_then_resume_finishes_the_goal(
     # plan 1, killed build 2 (the second held), resumed build 2, review 1
     assert len(model.requests) == 6
     assert "Plan the work" not in json.dumps(model.requests[3]["input"])
+
+
+def test_max_tokens_stops_a_codex_turn_midway(tmp_path: Path, model: ScriptedModel):
+    """``--max-tokens 300``: the plan costs 120; in the build turn the model's second answer
+    brings the goal to 360, which app-server reports (``thread/tokenUsage/updated``, sent once
+    that answer's command has run) before asking the model again: the turn is interrupted there.
+    The model's third answer is held back for a minute; the build does not wait for it."""
+    repo = codex_project(tmp_path, model)
+    model.reply(
+        say(plan_reply("Add greet()")),
+        run(WRITE_GREET), run("echo two > two.txt"), hold("Added greet.py."),
+    )  # fmt: skip
+    release = threading.Timer(HELD_FOR, model.release)  # a turn not interrupted waits this long
+    release.start()
+    try:
+        result = run_codex_goal(repo, "Add greet()", codex_env(tmp_path), "--max-tokens", "300")
+    finally:
+        release.cancel()
+
+    assert result.returncode == 1, result
+    manifest = manifest_of(repo, result)
+    build = stage(manifest, "build")
+    assert (build["status"], build["reason"]) == ("failed", "budget-exceeded")
+    assert (build["budget"]["budget"], build["budget"]["limit"]) == ("max_tokens", 300)
+    assert build["budget"]["used"]["total_tokens"] == 3 * USAGE["total_tokens"]
+    assert build["budget"]["used"]["turns"] == 2
+    assert build["duration_seconds"] < HELD_FOR / 2  # stopped mid-turn, not at its end
+    assert agent_turns(manifest, "build") == [
+        {
+            "turn": 1,
+            "sandbox": "workspace-write",
+            "status": "stopped",
+            "budget_exceeded": "max_tokens",
+        }
+    ]
+    assert (repo / "greet.py").read_text() == GREET  # what the agent did is kept
+    assert build["diff_stat"]["paths"] == ["greet.py", "two.txt"]
+    assert [c["status"] for c in manifest["commands"][2:]] == ["pending", "pending"]
+    usage = [e for e in events(repo, manifest) if e["event"] == "agent-usage"]
+    assert [(e["stage_id"], e["total_tokens"]) for e in usage] == [
+        ("plan", 120), ("build", 120), ("build", 240),
+    ]  # fmt: skip
+
+
+def test_a_codex_apply_patch_edit_is_the_build_and_its_diff(tmp_path: Path, model: ScriptedModel):
+    """The builder's change made with Codex's own ``apply_patch`` tool (offered because the model
+    is named ``gpt-5.5``, a model Codex's catalog knows) rather than a shell command: the turn's
+    file changes, ``diff.patch`` and the events all show it."""
+    repo = codex_project(tmp_path, model, "gpt-5.5")
+    model.reply(
+        say(plan_reply("Add greet()")),
+        patch(add_file("greet.py", GREET)), say("Added greet.py."),
+        say(APPROVE),
+    )  # fmt: skip
+
+    result = run_codex_goal(repo, "Add greet()", codex_env(tmp_path))
+
+    assert result.returncode == 0, result
+    manifest = manifest_of(repo, result)
+    offered = {t.get("name"): t.get("type") for t in model.requests[1]["tools"]}
+    assert offered["apply_patch"] == "custom"  # Codex's own tool, not the shell
+    build = stage(manifest, "build")
+    assert build["diff_stat"] == {
+        "files": 1,
+        "insertions": 2,
+        "deletions": 0,
+        "paths": ["greet.py"],
+    }
+    patch_text = (repo / build["diff_patch"]).read_text()
+    assert "new file mode" in patch_text and "+def greet(name):" in patch_text
+    assert (repo / "greet.py").read_text() == GREET
+    built = json.loads((repo / manifest["artifact_root"] / "roles" / "build.json").read_text())
+    [turn] = built["turns"]
+    assert (turn["files"], turn["commands"]) == ([{"path": "greet.py", "kind": "add"}], [])
+    codex_items = [e for e in events(repo, manifest) if e["event"] == "codex-item"]
+    assert [(e["stage_id"], e["type"], e["files"], e["status"]) for e in codex_items] == [
+        ("build", "fileChange", ["greet.py"], "completed")
+    ]
+    assert stage(manifest, "review")["review"]["decision"] == "approved"
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "ending"),
+    [
+        (["--backend", "codex", "--approval-policy", "on-failure"],
+         "approval policy 'on-failure' is not accepted by the codex backend of codex-cli 0.169.0",
+         "(it accepts: untrusted, on-request, never)"),
+        (["--backend", "codex-exec", "--approval-policy", "on-request"],
+         "approval policy 'on-request' is not accepted by the codex-exec backend of codex-cli 0.169.0",
+         "(it accepts: never)"),
+        (["--backend", "codex-mcp"], "backend 'codex-mcp' needs `codex mcp-server`", "does not have"),
+    ],
+)  # fmt: skip
+def test_values_the_installed_codex_refuses_are_bad_input_before_the_run(
+    tmp_path: Path, model: ScriptedModel, args: list[str], message: str, ending: str
+):
+    """Asked of the real Codex 0.169.0 (its ``--help`` and JSON Schema) before anything is
+    prepared: one line on stderr, exit 2, no run dir, and the model never called."""
+    repo = codex_project(tmp_path, model)
+
+    result = run_cli("run", "Add greet()", *args, cwd=repo, env=codex_env(tmp_path))
+
+    assert result.returncode == 2, result
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: {message}") and line.endswith(ending), line
+    assert not list((repo / ".runs").glob("*/cli/*"))
+    assert model.requests == []

@@ -3,6 +3,8 @@ not do fails the build, and nothing lands outside the work tree."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from roles_helpers import (
     GREET,
@@ -130,3 +132,38 @@ def test_a_command_that_changes_git_config_fails_the_build(tmp_path):
     build = stage(manifest_of(repo, result), "build")
     assert (build["status"], build["reason"]) == ("failed", "path-escape")
     assert error_artifact(repo, build)["details"]["git_files"] == ["config"]
+
+
+@pytest.mark.parametrize(
+    ("git_command", "changed"),
+    [
+        (
+            "git -c user.name=a -c user.email=a@example.invalid commit -qam x",
+            ["HEAD", "refs/heads/main"],
+        ),
+        ("git branch side", ["refs/heads/side"]),
+        ("git update-ref refs/tags/v9 HEAD", ["refs/tags/v9"]),
+    ],
+)
+def test_a_command_that_changes_the_history_or_refs_fails_the_build(tmp_path, git_command, changed):
+    repo = python_project(tmp_path)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+    path = script(
+        tmp_path / "s.json",
+        plan=[message(plan_reply("Change calc"))],
+        build=[handoff("builder"), write("calc.py", "def add(a, b):\n    return b + a\n"),
+               command(git_command), message("done")],
+    )  # fmt: skip
+    result = run_goal(repo, "Change calc", path)
+    assert result.returncode == 1
+    build = stage(manifest_of(repo, result), "build")
+    assert (build["status"], build["reason"]) == ("failed", "path-escape")
+    details = error_artifact(repo, build)["details"]
+    assert [name for name in details["git_files"] if not name.endswith("/")] == changed
+    assert f".git/{changed[-1]}" in build["summary"]
+    # the command did run (the check saw its effect), and the agent's edit is still recorded
+    moved = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
+                           text=True, check=True).stdout != head  # fmt: skip
+    assert moved == ("commit" in git_command)
+    assert build["diff_stat"]["paths"] == ["calc.py"]

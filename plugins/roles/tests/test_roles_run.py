@@ -35,11 +35,17 @@ pytestmark = pytest.mark.slow
 
 def test_run_plans_builds_tests_and_reviews_a_change(tmp_path):
     repo = python_project(tmp_path)
-    result = run_goal(repo, "Add a greet function", happy_script(tmp_path / "script.json"))
+    result = run_goal(
+        repo, "Add a greet function", happy_script(tmp_path / "script.json"), "--task", "greet-1"
+    )
     assert result.returncode == 0, result
     out = result.json()
     assert (out["status"], out["backend"], out["decision"]) == ("succeeded", "agents", "approved")
+    assert out["task_id"] == "greet-1"
     manifest = manifest_of(repo, result)
+    assert manifest["task_id"] == "greet-1"
+    assert Path(out["manifest"]).is_relative_to(repo / ".runs" / "greet-1" / "cli")
+    assert not (repo / ".runs" / "default").exists()  # nothing went to the default task
     assert manifest["pipeline_id"] == "implement"
     assert manifest["pipeline_title"] == "Implement: Add a greet function"
     assert [c["status"] for c in manifest["commands"]] == ["succeeded"] * 4

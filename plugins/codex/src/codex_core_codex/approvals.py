@@ -6,6 +6,11 @@ guardrail (``ctx.approve(Action(...))``); no veto approves it, any veto declines
 vetoes' reasons. Every decision is an event (``codex-approval``) and a line in the stage's log,
 and a declined one makes the turn fail (``policy-denied``): the agent did not do what it was
 asked, whatever it says next.
+
+A file change is checked before any guardrail is asked: a request whose files (or the
+``grantRoot`` Codex wants write access to) resolve outside the work tree or into ``.git``
+(:func:`codex_core.paths.is_contained`, symlinks resolved) is declined without a vote, recorded
+the same way with the veto of the ``work-tree`` rule. No guardrail can approve such a change.
 """
 
 from __future__ import annotations
@@ -15,8 +20,12 @@ from typing import Any
 
 from codex_core.backend_api import BackendContext
 from codex_core.hookspecs import Action
+from codex_core.paths import is_contained
 
 from .items import TurnLedger
+
+#: who declines a file change that leaves the work tree (as a veto's ``guardrail``)
+CONTAINMENT = "codex-approvals"
 
 
 class ApprovalDesk:
@@ -44,11 +53,32 @@ class ApprovalDesk:
             details={"backend": self.backend, **(details or {})},
         )
 
+    def escapes(self, action: Action) -> list[str]:
+        """The paths of a ``file-change`` action (and its ``grant_root``) outside the work tree
+        or inside ``.git``; relative paths are taken from the work tree's root."""
+        if action.kind != "file-change":
+            return []
+        wanted = [*action.paths]
+        grant_root = (action.details or {}).get("grant_root")
+        if grant_root:
+            wanted.append(str(grant_root))
+        return [p for p in wanted if not is_contained(self.ctx.repo, p)]
+
     async def decide(self, action: Action, request: str, ledger: TurnLedger | None) -> bool:
-        """Ask the guardrails; True approves. Records the decision either way."""
-        vetoes = await self.ctx.approve(action)
-        found = [{"reason": v.reason, "rule": v.rule, "guardrail": v.guardrail} for v in vetoes]
-        decision = "decline" if vetoes else "accept"
+        """Ask the guardrails; True approves. Records the decision either way.
+
+        A file change outside the work tree or into ``.git`` is declined before the vote.
+        """
+        outside = self.escapes(action)
+        if outside:
+            found = [{
+                "reason": f"{p} is outside the work tree or inside .git", "rule": "work-tree",
+                "guardrail": CONTAINMENT,
+            } for p in outside]  # fmt: skip
+        else:
+            vetoes = await self.ctx.approve(action)
+            found = [{"reason": v.reason, "rule": v.rule, "guardrail": v.guardrail} for v in vetoes]
+        decision = "decline" if found else "accept"
         what = f"`{action.command}`" if action.command else ", ".join(action.paths) or action.kind
         self.ctx.event(
             "codex-approval", backend=self.backend, request=request, action=action.kind,
@@ -57,9 +87,9 @@ class ApprovalDesk:
         why = "".join(f"\n  vetoed by {v['guardrail']}: {v['reason']}" for v in found)
         verb = {"command": "run", "file-change": "change"}.get(action.kind, action.kind)
         self.ctx.log(f"codex asked to {verb} {what}: {decision}{why}\n")
-        if vetoes and ledger is not None:
+        if found and ledger is not None:
             reasons = "; ".join(v["reason"] for v in found)
             ledger.declined.append(
                 {"summary": f"{action.kind} {what} declined: {reasons}", "vetoes": found}
             )
-        return not vetoes
+        return not found

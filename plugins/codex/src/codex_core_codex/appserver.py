@@ -12,7 +12,9 @@ One session is one app-server process and one Codex thread::
 Message shapes follow the JSON Schema the binary generates
 (``codex app-server generate-json-schema --out DIR``; checked against 0.169.0). Each turn's
 ``TurnResult`` is built from the items (:class:`~codex_core_codex.items.TurnLedger`), its token
-usage from the difference of the thread's totals before and after the turn.
+usage from the difference of the thread's totals before and after the turn. Each
+``thread/tokenUsage/updated`` during a turn is also an ``agent-usage`` event with the turn's usage
+so far (what a goal's token budget watches); a turn whose caller is cancelled is interrupted.
 """
 
 from __future__ import annotations
@@ -107,6 +109,8 @@ class AppServerSession:
         self.turn_status = "failed"
         self.turn_error: str | None = None
         self.usage_total: dict[str, int] = {}
+        #: the thread's totals when the current turn started
+        self.usage_before: dict[str, int] = {}
         self.items: dict[str, dict[str, Any]] = {}
         self.turns = 0
 
@@ -138,7 +142,7 @@ class AppServerSession:
         self.ledger = ledger = TurnLedger()
         self.turn_done = trio.Event()
         self.turn_id, self.turn_status, self.turn_error = None, "failed", None
-        before = dict(self.usage_total)
+        self.usage_before = before = dict(self.usage_total)
         timeout = request.timeout_seconds or settings.turn_timeout
         model = request.model or settings.model
         try:
@@ -152,6 +156,13 @@ class AppServerSession:
                 status="failed", error=f"{exc}{self._stderr_hint()}", reason=REASON_AGENT_ERROR,
                 details=self._details(sandbox, approval, model),
             )  # fmt: skip
+        except trio.Cancelled:
+            # Cancelled from outside (a budget crossed, a time limit, codex-core cancel): stop
+            # Codex's turn too, so the agent does nothing more in the session.
+            if self.turn_id is not None and not self.turn_done.is_set():
+                with trio.CancelScope(shield=True):
+                    await self._interrupt()
+            raise
         finally:
             self.ledger = None
         ledger.usage = _difference(self.usage_total, before)
@@ -246,6 +257,12 @@ class AppServerSession:
         elif method == "thread/tokenUsage/updated":
             total = (params.get("tokenUsage") or {}).get("total") or {}
             self.usage_total = {_snake(k): v for k, v in total.items() if isinstance(v, int)}
+            if self.ledger is not None:  # the turn's usage so far, for a budget to act on now
+                spent = _difference(self.usage_total, self.usage_before)
+                self.ctx.event(
+                    "agent-usage", backend="codex", thread_id=self.thread_id, turn_id=self.turn_id,
+                    **{k: spent.get(k, 0) for k in ("input_tokens", "output_tokens", "total_tokens")},
+                )  # fmt: skip
         elif method == "turn/completed":
             turn = params.get("turn") or {}
             if self.turn_id is None or turn.get("id") == self.turn_id:

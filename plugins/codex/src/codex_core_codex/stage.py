@@ -55,8 +55,22 @@ class CommandStageRunner:
     (:class:`codex_core.backend_api.CommandStageBackend`; the stage's ``backend`` option names
     the backend that runs it)."""
 
+    name: str
+
     def validate_command_stage(self, spec: StageSpec, kernel: Any) -> None:
         validate_stage(spec, kernel)
+
+    def validate_turn_options(
+        self, kernel: Any, *, sandboxes: tuple[str, ...], approval_policy: str | None
+    ) -> None:
+        """Before a run starts: would the installed Codex take turns with these values?
+
+        ``sandboxes`` are the modes the run's turns will ask for, ``approval_policy`` the run's
+        (None: ``[codex]``'s, else this backend's default). A ``ConfigError`` says which value
+        the Codex that ``kernel``'s repo would run refuses; a Codex that cannot be found or
+        probed is not an error here (the run reports it).
+        """
+        validate_turn_values(kernel, self.name, sandboxes, approval_policy)
 
     async def run_command_stage(self, ctx: StageContext) -> StageOutcome:
         return await run_stage(ctx)
@@ -106,6 +120,25 @@ def validate_stage(spec: StageSpec, kernel: Any = None) -> None:
     problem = check_against(caps, settings.backend, sandbox, approval)
     if problem is not None:
         raise ConfigError(f"{where}: {problem}")
+
+
+def validate_turn_values(
+    kernel: Any, backend: str, sandboxes: tuple[str, ...], approval_policy: str | None
+) -> None:
+    """:meth:`CommandStageRunner.validate_turn_options` for the backend named ``backend``."""
+    from .binary import CodexNotFoundError, find_binary
+    from .capabilities import ProbeError, probe
+
+    settings = CodexSettings.from_config(kernel.config)
+    try:
+        caps = probe(find_binary(kernel.repo, settings.binary, os.environ))
+    except (CodexNotFoundError, ProbeError):
+        return
+    approval = settings.approval_for(approval_policy, backend)
+    for sandbox in sandboxes:
+        problem = check_against(caps, backend, settings.sandbox_for(sandbox), approval)
+        if problem is not None:
+            raise ConfigError(problem)
 
 
 async def run_stage(ctx: StageContext) -> StageOutcome:

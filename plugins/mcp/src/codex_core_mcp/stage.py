@@ -111,17 +111,18 @@ def server_for(options: McpStageOptions, config: Any) -> ServerSpec:
 class McpStage:
     """Entry point ``mcp`` in ``codex_core.stages``."""
 
-    def validate(self, spec: StageSpec) -> None:
+    def validate(self, spec: StageSpec, kernel: Any = None) -> None:
         """Plan time: the options, and that ``server`` names a configured server.
 
-        The kernel passes the spec alone; the config is the one the pipeline is being looked up
-        in, as :mod:`codex_core_mcp.plugin` saw it. Without it (that plugin not loaded), only the
-        options are checked here, and ``run`` finds an unknown server.
+        The config is the planning kernel's (the kernel passes itself to a ``validate`` that
+        takes it); called with the spec alone, it is the one the latest pipeline lookup saw
+        (:mod:`codex_core_mcp.plugin`), and without either only the options are checked here
+        (``run`` then finds an unknown server).
         """
         from .plugin import remembered_config
 
         options = stage_options(spec)
-        config = remembered_config()
+        config = kernel.config if kernel is not None else remembered_config()
         if config is None:
             return
         server = server_for(options, config)

@@ -7,7 +7,8 @@ are not built again on resume. After every turn:
 - a turn that failed (its commands failed, a write left the work tree, a guardrail vetoed the
   turn, ...) fails the build with the turn's reason;
 - a change the backend reports outside the work tree or inside ``.git``, or any change to the
-  parts of ``.git`` that steer git (config, HEAD, hooks, info), fails the build ``path-escape``;
+  parts of ``.git`` that steer git (config, hooks, info) or to the history (HEAD, any ref: a
+  ``git commit``, ``git branch``, ``git update-ref``), fails the build ``path-escape``;
 - a budget crossed stops the build ``budget-exceeded`` with the figures.
 
 Whatever ends the build, what the agent changed stays in the work tree and is recorded in

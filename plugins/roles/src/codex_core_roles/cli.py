@@ -18,6 +18,8 @@ from codex_core.cli.output import emit_json, format_option, repo_option, resolve
 
 SANDBOX_MODES = ("read-only", "workspace-write", "danger-full-access")
 APPROVAL_POLICIES = ("untrusted", "on-failure", "on-request", "never")
+#: the sandbox of the manager's and the reviewer's turns
+READ_ONLY = "read-only"
 
 
 def _report(prepared: Any, manifest: Any, output_format: str, backend: str) -> int:
@@ -42,6 +44,16 @@ def _report(prepared: Any, manifest: Any, output_format: str, backend: str) -> i
             click.echo(f"review: {decision}")
         click.echo(f"manifest: {paths.manifest}")
     return 0 if manifest.status == "succeeded" else 1
+
+
+def _check_turn_options(agent: Any, kernel: Any, sandbox: str, approval_policy: str | None) -> None:
+    """The sandbox and approval policy the run's turns will use, checked by a backend that can
+    (``validate_turn_options``, as the Codex backends do against the installed Codex) before
+    the run is prepared: a value it refuses is bad input (exit 2), not a failed stage later."""
+    check = getattr(agent, "validate_turn_options", None)
+    if check is not None:  # its ConfigError names the value and what the backend accepts
+        sandboxes = tuple(dict.fromkeys((READ_ONLY, sandbox)))  # plan, review read; build writes
+        check(kernel, sandboxes=sandboxes, approval_policy=approval_policy)
 
 
 @click.command("run")
@@ -129,8 +141,10 @@ def run(goal: str, backend: str | None, task: str | None, worktree: bool | None,
     options = {**roles_section(kernel.config), **{k: v for k, v in given.items() if v is not None}}
     options["goal"] = goal
     options["backend"] = resolve_backend_name(kernel, options.get("backend"))
-    load_backend(kernel, options["backend"])  # an unknown backend is bad input, before any run
-    pipeline = implement_pipeline(goal_from_options(check_options(options, "run")))
+    agent = load_backend(kernel, options["backend"])  # an unknown one is bad input, before any run
+    goal_options = goal_from_options(check_options(options, "run"))
+    _check_turn_options(agent, kernel, goal_options.sandbox, approval_policy)
+    pipeline = implement_pipeline(goal_options)
     planning.check(kernel, pipeline, chain=(pipeline.id,))
     prepared = prepare_run(
         kernel, PIPELINE_ID, pipeline=pipeline, task_id=task_id, overrides=overrides,

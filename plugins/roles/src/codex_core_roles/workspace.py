@@ -8,9 +8,12 @@
   :func:`snapshot_tree`; tracked and untracked files alike, as ``git add -A`` sees them, with a
   throw-away index so the repository's own index is never touched) to ``<run dir>/diff.patch``
   and returns the stat.
-- :func:`git_fingerprint` hashes the parts of ``.git`` that change what git (or a hook) does:
-  ``config``, ``HEAD``, ``hooks/``, ``info/`` and, in a worktree, its ``.git`` link file. A turn
-  after which the fingerprint differs touched ``.git``, and fails the build.
+- :func:`git_fingerprint` hashes the parts of ``.git`` that change what git (or a hook) does,
+  ``config``, ``hooks/``, ``info/`` and, in a worktree, its ``.git`` link file, and the
+  repository's history: ``HEAD`` (the file and the commit it resolves to), every ref (the files
+  under ``refs/``, ``packed-refs``, and what ``git for-each-ref`` resolves each to). A turn after
+  which the fingerprint differs touched ``.git`` (a ``git commit``, ``git branch``, ``git
+  update-ref``, ``git config`` ...), and fails the build.
 """
 
 from __future__ import annotations
@@ -156,7 +159,12 @@ def _parse_numstat(out: bytes) -> DiffStat:
 
 
 def git_fingerprint(workdir: Path) -> dict[str, str]:
-    """Hashes of the files under ``.git`` that change what git does (see the module docstring)."""
+    """What the parts of ``.git`` that steer git, and the history, are now (the module docstring).
+
+    Keys are paths relative to the git directory (``config``, ``hooks/pre-commit``,
+    ``refs/heads/main``, ``packed-refs``, ``HEAD``); two fingerprints differ exactly where
+    something changed.
+    """
     try:
         out = _git_sync(workdir, "rev-parse", "--absolute-git-dir", "--git-common-dir")
     except GitError:
@@ -167,9 +175,12 @@ def git_fingerprint(workdir: Path) -> dict[str, str]:
     candidates: list[tuple[str, Path]] = [
         ("config", common / "config"),
         ("HEAD", git_dir / "HEAD"),
+        ("packed-refs", common / "packed-refs"),
     ]
-    for sub in ("hooks", "info"):
-        folder = common / sub
+    folders = [("hooks", common / "hooks"), ("info", common / "info"), ("refs", common / "refs")]
+    if git_dir.resolve() != common.resolve():  # a worktree's own refs (refs/bisect, ...)
+        folders.append(("refs", git_dir / "refs"))
+    for sub, folder in folders:
         if folder.is_dir():
             for path in sorted(folder.rglob("*")):
                 candidates.append((f"{sub}/{path.relative_to(folder).as_posix()}", path))
@@ -178,17 +189,44 @@ def git_fingerprint(workdir: Path) -> dict[str, str]:
     if link.is_file():
         candidates.append((".git (worktree link)", link))
     found: dict[str, str] = {}
+
+    def note(name: str, value: str) -> None:
+        found[name] = f"{found[name]}|{value}" if name in found else value
+
     for name, path in candidates:
         try:
             if path.is_symlink():
-                found[name] = "symlink:" + os.readlink(path)
+                note(name, "symlink:" + os.readlink(path))
             elif path.is_file():
-                found[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+                note(name, hashlib.sha256(path.read_bytes()).hexdigest())
             elif path.is_dir():
-                found[name] = "dir"
+                note(name, "dir")
         except OSError:
             continue
+    # What the refs resolve to, however they are stored (loose, packed, symbolic).
+    for name, value in _resolved_refs(workdir).items():
+        note(name, value)
     return found
+
+
+def _resolved_refs(workdir: Path) -> dict[str, str]:
+    """``HEAD`` and every ref, by name, with the object (and symbolic target) each names."""
+    refs: dict[str, str] = {}
+    try:
+        head = _git_sync(workdir, "rev-parse", "--verify", "--quiet", "HEAD").decode().strip()
+    except GitError:
+        head = "(unborn)"
+    refs["HEAD"] = "commit:" + head
+    try:
+        listing = _git_sync(
+            workdir, "for-each-ref", "--format=%(refname)%00%(objectname)%00%(symref)"
+        )
+    except GitError:
+        return refs
+    for line in listing.decode(errors="replace").splitlines():
+        refname, objectname, symref = [*line.split("\0"), "", ""][:3]
+        refs[refname] = f"ref:{objectname}" + (f"->{symref}" if symref else "")
+    return refs
 
 
 def changed_git_files(before: dict[str, str], after: dict[str, str]) -> list[str]:
