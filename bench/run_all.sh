@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for name in startup pipeline scale; do
+for name in startup pipeline floor scale; do
     echo "=== bench/${name}.py"
     uv run --all-packages python "bench/${name}.py" "$@"
     echo

@@ -8,8 +8,8 @@ hex, so they sort by time as plain strings.
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
 import time
 
 from .errors import InvalidIdError
@@ -59,4 +59,4 @@ def new_run_id(now_ns: int | None = None) -> str:
     ns = time.time_ns() if now_ns is None else now_ns
     seconds, rest = divmod(ns, 1_000_000_000)
     stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime(seconds))
-    return f"{stamp}-{rest // 1_000_000:03d}Z-{secrets.token_hex(4)}"
+    return f"{stamp}-{rest // 1_000_000:03d}Z-{os.urandom(4).hex()}"

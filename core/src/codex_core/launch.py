@@ -18,13 +18,13 @@ from pathlib import Path
 import attrs
 
 from . import clock, planning
-from .atomic import write_atomic
+from .atomic import AtomicBatch, write_atomic
 from .errors import ManifestError, ResumeRefusedError, RunnerBusyError, UsageError
 from .kernel import Kernel
 from .model import CommandRecord, Manifest, OverrideRequest, ResumeEvent
 from .pipeline import Pipeline
 from .runlock import RunnerLock
-from .serialization import converter, manifest_to_json, read_manifest
+from .serialization import manifest_to_json, read_manifest, unstructure
 from .store import RunPaths, RunStore
 
 PIPELINE_SNAPSHOT = "pipeline.json"
@@ -74,12 +74,42 @@ def prepare_run(
             )
         if not override.reason.strip() or not override.approver.strip():
             raise UsageError(f"--override {override.guardrail} needs both --reason and --approver")
-    paths = RunStore(kernel.store_root).create(task_id)
-    lock = RunnerLock.acquire(paths.dir)
+    store = RunStore(kernel.store_root)
+    # The run's first files (token, stub, pipeline snapshot, queued manifest) are fsynced together
+    # and appear only once all are durable: a queued manifest always has its token and snapshot.
+    batch = AtomicBatch()
+    try:
+        paths = store.create(task_id, batch)
+        lock = RunnerLock.acquire(paths.dir)
+    except BaseException:
+        batch.abort()
+        raise
+    try:
+        manifest = _queue(
+            kernel, paths, pipeline, batch, task_id, parent_run_id, approval_policy, overrides
+        )
+        batch.commit(sync_first=[store.index_dir()])
+    except BaseException:
+        batch.abort()
+        lock.release()
+        raise
+    from .engine.recorder import append_event
+
+    append_event(
+        paths, "run-queued", pipeline_id=pipeline.id, task_id=task_id, parent_run_id=parent_run_id
+    )
+    return PreparedRun(kernel, paths, manifest, pipeline, lock)
+
+
+def _queue(
+    kernel: Kernel, paths: RunPaths, pipeline: Pipeline, batch: AtomicBatch, task_id: str,
+    parent_run_id: str | None, approval_policy: str | None, overrides: Sequence[OverrideRequest],
+) -> Manifest:  # fmt: skip
+    """Add the pipeline snapshot and the queued manifest to ``batch``; returns the manifest."""
     # The snapshot keeps commands unredacted (a resume must run them): private, like the token.
-    snapshot = json.dumps(converter.unstructure(pipeline), indent=2) + "\n"
-    # The queued manifest's directory fsync below makes this entry durable too.
-    write_atomic(paths.dir / PIPELINE_SNAPSHOT, snapshot, mode=0o600, sync_directory=False)
+    snapshot = json.dumps(unstructure(pipeline), indent=2) + "\n"
+    # The queued manifest's directory fsync makes this entry durable too.
+    batch.add(paths.dir / PIPELINE_SNAPSHOT, snapshot, mode=0o600, sync_directory=False)
     interval, stale = heartbeat_settings()
     now = clock.now()
     manifest = Manifest(
@@ -114,18 +144,15 @@ def prepare_run(
     manifest.extra["pipeline_source"] = pipeline.source
     if kernel.repo != kernel.store_root:  # a run in another working tree (a git worktree)
         manifest.extra["workdir"] = str(kernel.repo)
-    write_atomic(paths.manifest, kernel.redactor().redact(manifest_to_json(manifest)))
-    from .engine.recorder import append_event
-
-    append_event(
-        paths, "run-queued", pipeline_id=pipeline.id, task_id=task_id, parent_run_id=parent_run_id
-    )
-    return PreparedRun(kernel, paths, manifest, pipeline, lock)
+    batch.add(paths.manifest, kernel.redactor().redact(manifest_to_json(manifest)))
+    return manifest
 
 
 def load_pipeline_snapshot(paths: RunPaths) -> Pipeline:
     source = paths.dir / PIPELINE_SNAPSHOT
     try:
+        from .serialization import converter
+
         data = json.loads(source.read_text())
         return converter.structure(data, Pipeline)
     except FileNotFoundError:

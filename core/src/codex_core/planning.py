@@ -36,6 +36,11 @@ def resolve(kernel: Kernel, name: str) -> Pipeline:
 def _find(kernel: Kernel, name: str) -> Pipeline:
     if id_problem(name):
         raise UnknownPipelineError(f"invalid pipeline name {name!r}: {id_problem(name)}")
+    # The repo's config wins over every plugin's pipelines (see available()), so a pipeline it
+    # defines needs no plugin asked: building theirs is most of a short run's planning time.
+    configured = kernel.config.pipelines.get(name)
+    if configured is not None:
+        return configured
     pipelines = available(kernel)
     if name in pipelines:
         return pipelines[name]

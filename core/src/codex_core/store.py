@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
 
 from . import clock
-from .atomic import fsync_directory, write_atomic
+from .atomic import AtomicBatch, write_atomic
 from .errors import ManifestError, UnknownRunError
 from .ids import new_run_id, validate_id
 from .paths import repo_relative
@@ -82,8 +81,13 @@ class RunStore:
         if not ignore.exists():
             write_atomic(ignore, "*\n")
 
-    def create(self, task_id: str) -> RunPaths:
-        """Make a new run dir with its index pointer, compatibility stub and resume token."""
+    def create(self, task_id: str, batch: AtomicBatch | None = None) -> RunPaths:
+        """Make a new run dir with its index pointer, compatibility stub and resume token.
+
+        With ``batch``, the token and the stub are added to it and the caller commits it (with
+        :meth:`index_dir` in ``sync_first``) once it has added the run's other first files, so
+        all are fsynced together; without, they are committed here.
+        """
         validate_id(task_id, "task id")
         self._ensure_root()
         # The index pointer is written first and claims the id: a run killed at any later instant
@@ -97,8 +101,12 @@ class RunStore:
         paths = RunPaths(self.repo, task_id, run_id, run_dir)
         paths.commands_dir.mkdir()
         paths.errors_dir.mkdir()
+        own_batch = batch is None
+        batch = AtomicBatch() if batch is None else batch
+        # os.urandom is the CSPRNG that secrets.token_hex reads; the secrets module itself (and
+        # the random, hashlib and base64 it imports) is not worth importing on every start.
         # Entries of the run dir become durable with the queued manifest's directory fsync.
-        write_atomic(paths.token, secrets.token_hex(32) + "\n", mode=0o600, sync_directory=False)
+        batch.add(paths.token, os.urandom(32).hex() + "\n", mode=0o600, sync_directory=False)
         stub_dir = self.task_dir(task_id) / "mcp" / run_id
         stub_dir.mkdir(parents=True)
         stub = {
@@ -108,14 +116,24 @@ class RunStore:
             "note": COMPAT_NOTE,
         }
         # A compatibility stub lost to a power cut is harmless: no directory fsync for it.
-        write_atomic(
+        batch.add(
             stub_dir / "manifest.json", json.dumps(stub, indent=2) + "\n", sync_directory=False
         )
+        if own_batch:
+            batch.commit(sync_first=[self.index_dir()])
         return paths
 
+    def index_dir(self) -> Path:
+        return self.root / INDEX_DIR
+
     def _claim(self, run_id: str, task_id: str) -> bool:
-        """Create ``.index/<run-id>`` atomically and exclusively; False if the id is taken."""
-        index = self.root / INDEX_DIR
+        """Create ``.index/<run-id>`` atomically and exclusively; False if the id is taken.
+
+        The pointer's content is fsynced before it is linked into place; the directory entry is
+        made durable by the batch that writes the run's first files (``sync_first``), before
+        any of them appears.
+        """
+        index = self.index_dir()
         tmp = index / f".{run_id}.{os.getpid()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
         try:
@@ -129,7 +147,6 @@ class RunStore:
             return False
         finally:
             tmp.unlink()
-        fsync_directory(index)
         return True
 
     def locate(self, ref: str) -> RunPaths:

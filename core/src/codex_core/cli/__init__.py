@@ -9,6 +9,7 @@ Every command takes ``--format json`` with a stable shape; exit codes: 0 ok, 1 t
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Any
 
@@ -89,12 +90,48 @@ def _wants_json(argv: list[str]) -> bool:
     return chosen == "json"
 
 
+_collection_paused = False
+
+
+def pause_collection() -> None:
+    """Pause the cyclic garbage collector while the command starts up.
+
+    Start-up builds a large heap of objects that live as long as the process (modules, classes,
+    the code attrs generates for each class) and the collector keeps re-scanning it as it grows:
+    about 4% of ``start`` (20 ms of CPU of a 20-stage run here). Nothing collectable is made
+    meanwhile that matters; :func:`resume_collection` turns it back on.
+    """
+    global _collection_paused
+    if gc.isenabled():
+        gc.disable()
+        _collection_paused = True
+
+
+def resume_collection() -> None:
+    """Undo :func:`pause_collection` (a run calls it as it begins: a run may last for hours)."""
+    global _collection_paused
+    if _collection_paused:
+        _collection_paused = False
+        gc.enable()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: maps errors to one clear line and an exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    # Only for the commands whose start-up is timed and that turn collection back on as their
+    # run begins; never for long-lived ones (status --watch, a plugin's server).
+    if args[:1] in (["start"], ["resume"]):
+        pause_collection()
+    try:
+        _main(args)
+    finally:
+        resume_collection()
+
+
+def _main(args: list[str]) -> None:
     from ..errors import CodexCoreError
     from .output import print_error
 
-    args = sys.argv[1:] if argv is None else argv
     try:
         code = cli.main(args=args, prog_name="codex-core", standalone_mode=False)
     except CodexCoreError as exc:

@@ -20,7 +20,9 @@ class PlainProgress:
         self.stream = stream or sys.stderr
 
     def _line(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        # One write() a line (print() makes two: the text, then the newline).
+        self.stream.write(text + "\n")
+        self.stream.flush()
 
     @hookimpl
     def codex_run_started(self, manifest: Any, run_dir: Any) -> None:

@@ -70,6 +70,9 @@ def _run_foreground(prepared: Any) -> Any:
     from .progress import make_progress
 
     prepared.kernel.register(make_progress(), name="codex-core-progress")
+    from . import resume_collection
+
+    resume_collection()  # start-up is over (see pause_collection)
     return trio.run(lambda: execute(prepared, handle_signals=True))
 
 

@@ -1,8 +1,10 @@
 """The run's record keeper: the only writer of its manifest, and of its events and metrics lines.
 
-Every manifest write is atomic (see :mod:`codex_core.atomic`). Events go to ``events.jsonl`` one
-JSON object a line; each terminal transition of the run adds exactly one line to the task's
-``metrics.jsonl``.
+Every manifest write is atomic (see :mod:`codex_core.atomic`). Intermediate writes go through a
+:class:`~codex_core.engine.writer.ManifestWriter` thread, so the next stage starts while the last
+one's manifest is fsynced; the final write is made on the runner's own thread, after everything
+before it is on disk, with the directory fsynced. Events go to ``events.jsonl`` one JSON object a
+line; each terminal transition of the run adds exactly one line to the task's ``metrics.jsonl``.
 """
 
 from __future__ import annotations
@@ -12,21 +14,26 @@ import os
 from typing import Any
 
 from .. import clock
-from ..atomic import append_line, write_atomic
+from ..atomic import AtomicBatch, append_line, append_line_to, open_for_append, write_atomic
 from ..model import Manifest
 from ..redaction import Redactor
 from ..serialization import manifest_to_json
 from ..store import RunPaths, RunStore
+from .writer import ManifestWriter
 
 
 def append_event(
     paths: RunPaths, event: str, redactor: Redactor | None = None, /, **fields: Any
 ) -> None:
     """Add one line to the run's ``events.jsonl`` (safe from any process)."""
+    append_line(paths.events, _event_line(paths, event, redactor, fields))
+
+
+def _event_line(paths: RunPaths, event: str, redactor: Redactor | None, fields: Any) -> str:
     # The kernel's keys win over a plugin's fields of the same name.
     record = {**fields, "timestamp": clock.now(), "event": event, "run_id": paths.run_id}
     line = json.dumps(record, default=str)
-    append_line(paths.events, redactor.redact(line) if redactor else line)
+    return redactor.redact(line) if redactor else line
 
 
 class RunRecorder:
@@ -37,15 +44,47 @@ class RunRecorder:
         self.manifest = manifest
         self.redactor = redactor or Redactor()
         self._log_fd: int | None = None
+        self._events_fd: int | None = None  # kept open: two events a stage, no open() for each
+        self._metrics_fd: int | None = None  # a metrics line written, not yet fsynced
+        self._writer = ManifestWriter(paths.manifest)
 
     def save(self, *, final: bool = False) -> None:
-        """Write the manifest. Intermediate writes skip the directory fsync (see write_atomic)."""
+        """Write the manifest: in the background, or (``final``) now and with the directory fsync.
+
+        The snapshot is serialised (and redacted) here, on the caller's thread, so it is one
+        consistent state whatever the run does next, and the writer thread only waits on the
+        disk: it never holds the GIL long enough to delay the trio thread. See
+        :mod:`codex_core.engine.writer` for the ordering and crash guarantees of background writes.
+        """
         self.manifest.updated_at = clock.now()
         text = self.redactor.redact(manifest_to_json(self.manifest))
-        write_atomic(self.paths.manifest, text, sync_directory=final)
+        if not final:
+            self._writer.submit(text)
+            return
+        try:
+            self._writer.supersede()
+        except Exception as exc:  # the final write below supersedes the one that failed
+            self.log(f"an intermediate manifest write failed: {type(exc).__name__}: {exc}")
+        if self._metrics_fd is None:
+            write_atomic(self.paths.manifest, text)
+            return
+        # The metrics line (record_metrics) is fsynced together with the manifest's temp copy:
+        # the manifest that says ``metrics_recorded`` appears only once both are on disk.
+        batch = AtomicBatch()
+        batch.add(self.paths.manifest, text)
+        try:
+            batch.commit(sync_fds=[self._metrics_fd])
+        except OSError as exc:  # as a failed durable append did: say so, and write without it
+            self.log(f"could not record metrics: {exc}")
+            self.manifest.metrics_recorded = False
+            write_atomic(self.paths.manifest, self.redactor.redact(manifest_to_json(self.manifest)))
+        finally:
+            self._close_metrics(sync=False)
 
     def event(self, event: str, /, **fields: Any) -> None:
-        append_event(self.paths, event, self.redactor, **fields)
+        if self._events_fd is None:
+            self._events_fd = open_for_append(self.paths.events)
+        append_line_to(self._events_fd, _event_line(self.paths, event, self.redactor, fields))
 
     def log(self, text: str) -> None:
         """A line in ``runner.log``: what the runner did, for a person reading after the fact."""
@@ -97,12 +136,42 @@ class RunRecorder:
             "guardrails_present": any(c.guardrail for c in m.commands),
             "recorded_at": clock.now(),
         }
-        append_line(
-            RunStore(self.paths.repo).metrics_path(m.task_id), json.dumps(line), durable=True
-        )
+        # The line is written now and made durable with the final manifest, which says it was
+        # recorded (see save): one wait on the disk for both instead of one after the other.
+        fd = open_for_append(RunStore(self.paths.repo).metrics_path(m.task_id))
+        try:
+            append_line_to(fd, json.dumps(line))
+        except BaseException:
+            os.close(fd)
+            raise
+        self._close_metrics()
+        self._metrics_fd = fd
         m.metrics_recorded = True
 
+    def _close_metrics(self, *, sync: bool = True) -> None:
+        fd, self._metrics_fd = self._metrics_fd, None
+        if fd is None:
+            return
+        try:
+            if sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+
     def close(self) -> None:
+        """Finish pending manifest writes and stop the writer thread; close runner.log.
+
+        Called before the runner lock is released (and safe to call twice), so no write of this
+        run can land after another process may have taken the run over.
+        """
+        self._writer.close()
+        try:  # a metrics line never made durable with a final manifest is synced here
+            self._close_metrics()
+        except OSError as exc:
+            self.log(f"could not record metrics: {exc}")
+        if self._events_fd is not None:
+            os.close(self._events_fd)
+            self._events_fd = None
         if self._log_fd is not None:
             os.close(self._log_fd)
             self._log_fd = None

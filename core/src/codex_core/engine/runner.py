@@ -55,7 +55,10 @@ async def execute(
     try:
         await runner.run(handle_signals)
     finally:
-        prepared.lock.release()
+        try:
+            runner.recorder.close()  # no manifest write may land once the lock is released
+        finally:
+            prepared.lock.release()
     return prepared.manifest
 
 
@@ -72,6 +75,7 @@ class _Runner:
         self.redactor = self.kernel.redactor()
         self.recorder = RunRecorder(self.paths, self.manifest, self.redactor)
         self.failed_stage: CommandRecord | None = None
+        self._stage_env: dict[str, str] | None = None
 
     async def run(self, handle_signals: bool) -> None:
         m = self.manifest
@@ -230,10 +234,16 @@ class _Runner:
         )
         self.kernel.stage_finished(self.manifest, record)
 
+    def _base_environment(self) -> dict[str, str]:
+        """:func:`stage_environment`, built once per run: every stage starts from the same one."""
+        if self._stage_env is None:
+            self._stage_env = stage_environment(self.kernel.repo)
+        return self._stage_env
+
     def _context(self, spec: StageSpec, record: CommandRecord, sink: LogSink) -> StageContext:
         m = self.manifest
         env = {
-            **stage_environment(self.kernel.repo),
+            **self._base_environment(),
             "CODEX_CORE_RUN_ID": m.run_id,
             "CODEX_CORE_TASK": m.task_id,
             "CODEX_CORE_RUN_DIR": os.fspath(self.paths.dir),
