@@ -174,6 +174,12 @@ def test_a_goal_scenario_runs_codex_core_run_and_checks_the_diff(tmp_path, repo)
     details = result_of(repo, result.json(), "goal")
     assert details["status"] == "passed" and details["kind"] == "goal"
     assert details["goal"]["exit_code"] == 0
+    goal_runs = Path(result.json()["artifact_root"]) / "eval" / "goal" / "goal-runs"
+    kept = [validate_manifest(p) for p in goal_runs.glob("*/cli/*/manifest.json")]
+    assert sorted(m["pipeline_id"] for m in kept) == [
+        "diagnostics",
+        "implement",
+    ]  # run + its tester
     assert details["diff"]["paths"] == ["greet.py"]  # the goal's own .runs/ is not the change
     assert (details["tests"]["before"]["passed"], details["tests"]["after"]["passed"]) == (3, 3)
     assert (

@@ -126,6 +126,11 @@ async def _run_goal(
     log(f"goal: codex-core run {goal.text!r} --backend {goal.backend}")
     done = await run(argv, cwd=tree, log=result_dir / "commands.log", env=dict(goal.env), timeout=scenario.timeout)  # fmt: skip
     summary = done.output.strip().splitlines()[-1] if done.output.strip() else ""
+    runs = tree / ".runs"
+    if runs.is_dir():  # the goal's own run record (manifest, logs, diff) outlives the work tree
+        await trio.to_thread.run_sync(
+            functools.partial(shutil.copytree, runs, result_dir / "goal-runs", symlinks=True)
+        )
     return done.returncode, summary
 
 
