@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 import trio
-from codex_core.backend_api import BackendContext, TurnRequest
+from codex_core.backend_api import BackendContext, TurnRequest, TurnResult
 from codex_core.hookspecs import Action, Veto
 from codex_core.kernel import Kernel
 
@@ -72,3 +72,24 @@ async def one_turn(
     with trio.fail_after(TURN_LIMIT):
         async with backend.session(ctx) as session:
             return await session.turn(TurnRequest(prompt="create hello.txt", cwd=repo, **request))
+
+
+def assert_refused_and_never_a_success(
+    result: TurnResult, tool_outputs: list[str], command: str
+) -> None:
+    """What a read-only turn asked to write must show, whatever Codex 0.169 reports of it.
+
+    Codex ran the command and its sandbox refused the write: the model was told so (exit 1,
+    "Read-only file system"). But Codex 0.169 often sends no ``commandExecution`` item for a
+    command its sandbox refused (seen with app-server, ``exec --json`` and the legacy
+    ``mcp-server`` alike, on this machine since 2026-11-24), so the turn may list no command.
+    What must hold either way: the command is never reported as a success, and when Codex does
+    report it, the turn fails ``command-failed``. (A ``codex-command`` stage that gets no item for
+    its command fails ``malformed-tool-response``: tests/test_codex_command_stage.py.)
+    """
+    assert any("Read-only file system" in out for out in tool_outputs), tool_outputs
+    reported = [c for c in result.commands if c.command == command]
+    assert all(c.exit_code not in (0, None) and c.status == "failed" for c in reported)
+    if reported:
+        assert (result.status, result.reason) == ("failed", "command-failed")
+        assert "Read-only file system" in reported[0].output_tail

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from codex_core.testing import make_repo, run_cli, validate_manifest
 from codex_core_codex.mcp_tool import CodexMcpBackend
-from codex_test_helpers import CREATE, Recorder, one_turn
+from codex_test_helpers import CREATE, Recorder, assert_refused_and_never_a_success, one_turn
 from scripted_model import USAGE, ScriptedModel, run, say
 
 
@@ -45,14 +45,14 @@ async def test_mcp_server_tool_runs_a_turn(
     assert [e["exit_code"] for e in recorder.named("codex-item")] == [0]
 
 
-async def test_mcp_server_tool_read_only_fails_the_turn(
+async def test_mcp_server_tool_read_only_refuses_the_write(
     tmp_path: Path, model: ScriptedModel, model_env: dict[str, str], legacy_codex_bin: Path
 ) -> None:
     repo = legacy_repo(tmp_path, model, legacy_codex_bin)
     model.reply(run(CREATE), say("Done."))
     result = await one_turn(CodexMcpBackend(), repo, model_env, Recorder(), sandbox="read-only")
-    assert result.status == "failed" and result.reason == "command-failed"
     assert not (repo / "hello.txt").exists()
+    assert_refused_and_never_a_success(result, model.tool_outputs(), CREATE)
 
 
 async def test_mcp_server_tool_reports_a_command_still_running_when_the_turn_ends(
