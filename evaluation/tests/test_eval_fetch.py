@@ -38,7 +38,9 @@ class Index(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/simple/demo-pkg/":
             url = f"http://{self.headers['Host']}/files/demo_pkg-1.0.tar.gz"
-            if self.mode == "json":
+            if self.mode == "relative":  # a mirror's relative link, as PEP 691 allows
+                url = "../../files/demo_pkg-1.0.tar.gz#sha256=" + SHA
+            if self.mode in ("json", "relative"):
                 body = json.dumps({"meta": {"api-version": "1.0"}, "name": "demo-pkg", "files": [
                     {"filename": "demo_pkg-1.0.tar.gz", "url": url, "hashes": {"sha256": SHA}},
                 ]}).encode()  # fmt: skip
@@ -61,7 +63,7 @@ class Index(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(params=["json", "html"])
+@pytest.fixture(params=["json", "html", "relative"])
 def index(request) -> Iterator[str]:
     handler = type("Handler", (Index,), {"mode": request.param})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

@@ -124,8 +124,9 @@ def test_a_target_whose_own_tests_fail_first_is_reported_and_not_scored(tmp_path
     )
     scenario = fixture_scenario(tmp_path, ["super-call"], id="broken-baseline")
     result = evaluate(repo, scenario)
-    assert result.returncode == 0, result  # reported, not scored: nothing failed that we did
+    assert result.returncode == 1, result  # reported, not scored: and nothing scored proves nothing
     out = result.json()
+    assert out["ok"] is False
     [row] = out["scenarios"]
     assert row["status"] == "baseline-failed" and "tests.test_broken::test_broken" in row["why"]
     assert out["fixes"]["attempted"] == 0 and out["fixes"]["rate"] is None
@@ -196,7 +197,7 @@ def test_a_suite_past_its_timeout_is_killed_and_reported(tmp_path, repo):
         scenario.read_text().replace('args = ["tests"]', 'args = ["tests"]\ntimeout = 3')
     )
     result = evaluate(repo, scenario)
-    assert result.returncode == 0, result  # the baseline never finished: reported, not scored
+    assert result.returncode == 1, result  # the baseline never finished: reported, not scored
     details = result_of(repo, result.json(), "slow")
     assert details["status"] == "baseline-failed"
     assert details["tests"]["before"]["problem"] == "timed out after 3s"

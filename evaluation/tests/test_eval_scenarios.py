@@ -43,7 +43,8 @@ def test_a_good_scenario_loads_with_its_defaults(tmp_path):
     ("text", "message"),
     [
         (GOOD.replace('id = "ok"\n', ""), "id: is required"),
-        (GOOD.replace('id = "ok"', 'id = "../up"'), "id: expected a safe file name"),
+        (GOOD.replace('id = "ok"', 'id = "../up"'), "id: contains a path separator"),
+        (GOOD.replace('id = "ok"', 'id = "a..b"'), "id: contains '..'"),
         ('id = "x"\n[[assets]]\ncodemod = "super-call"\n', "target: is required"),
         (GOOD.split("[[assets]]")[0], "has neither [[assets]] nor [goal]"),
         (GOOD + '[goal]\ntext = "do it"\n', "has both [[assets]] and [goal]"),

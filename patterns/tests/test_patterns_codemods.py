@@ -217,6 +217,10 @@ UNTOUCHED = {
         "x = template % values\n",
         "r = '\"%s\"' % v.replace('\"', '\\\\\"')\n",
         "x = 'tab: %s' % '\\t'.join(parts)\n",
+        'y = "%s" % {"k": x}\n',
+        'y = "%s" % {x}\n',
+        'y = "%s and %s" % ({"a": 1}, b)\n',
+        'y = "%s" % {k: v for k, v in items}\n',
     ],
     "event-emit": [
         "bus.emit(name, payload)\n",

@@ -250,3 +250,12 @@ def test_output_that_does_not_compile_fails_the_file_and_is_never_written(repo):
     assert files["greet.py"].status == "applied"
     assert (repo / "greet.py").read_text() == "def greet(name):\n    return f'hello {name}'\n"
     assert temp_files(repo) == []
+
+
+def test_a_warning_in_the_output_is_not_invalid_output(repo, monkeypatch):
+    """``x is 1`` compiles with a SyntaxWarning; under ``-W error`` that must not fail the file."""
+    monkeypatch.setenv("PYTHONWARNINGS", "error")
+    write_files(repo, {"w.py": "def f(x):\n    y = dict()\n    return x is 1\n"})
+    report = apply_codemod(repo, "empty-collection-call", jobs=1)
+    assert [(f.path, f.status) for f in report.files] == [("w.py", "applied")]
+    assert (repo / "w.py").read_text() == "def f(x):\n    y = {}\n    return x is 1\n"

@@ -8,9 +8,9 @@ worker count inside each scenario (scenarios run one after another: the target's
 suite is the slow part, and two at once on a small machine make each one's timing
 meaningless).
 
-Exit codes: 0 every scored scenario passed and the fixes meet the 95% bar; 1 otherwise
-(including a scenario the harness could not set up); 2 bad input (an unknown scenario, an
-invalid scenario file).
+Exit codes: 0 at least one scenario was scored, every scored scenario passed and the fixes meet
+the 95% bar; 1 otherwise (including a scenario the harness could not set up, and a run in which
+every target's baseline failed); 2 bad input (an unknown scenario, an invalid scenario file).
 """
 
 from __future__ import annotations
@@ -115,8 +115,10 @@ def eval_command(scenarios: tuple[str, ...], jobs: int | None, task: str | None,
         else:  # the run stopped before this scenario (cancelled)
             results.append({"id": scenario.id, "target": scenario.target.describe(), "status": "not-run", "problems": []})  # fmt: skip
     clean, attempted, rate = clean_rate(results)
+    scored = [r for r in results if r["status"] in ("passed", "failed")]
     ok = (
         manifest.status == "succeeded"
+        and bool(scored)  # nothing scored proves nothing: every baseline failed, say
         and all(r["status"] in ("passed", "baseline-failed") for r in results)
         and (rate is None or rate >= BAR)
     )

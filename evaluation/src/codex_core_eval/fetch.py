@@ -72,24 +72,36 @@ def _get(url: str, accept: str | None = None) -> tuple[bytes, str]:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise FetchError(f"{url}: {reason}") from None
+    except ValueError as exc:  # not a URL urllib can open (unknown scheme, ...)
+        raise FetchError(f"{url}: {exc}") from None
 
 
-def _find(name: str, version: str, index: str) -> tuple[str, str | None]:
-    """The sdist's URL on the index and the sha256 the index gives for it (if any)."""
+def _find(name: str, version: str, index: str) -> tuple[str, str, str | None]:
+    """The sdist's URL on the index, its file name, and the sha256 the index gives (if any).
+
+    URLs may be relative to the project page (PEP 691 and 503 both allow it; devpi-style
+    mirrors use it); the file name is the one matched, never taken from the URL.
+    """
     page_url = f"{index}/{_normalise(name)}/"
     body, content_type = _get(page_url, ACCEPT)
     wanted = _sdist_names(name, version)
     if "json" in content_type:
-        for entry in json.loads(body).get("files", []):
-            if entry.get("filename") in wanted:
-                return entry["url"], entry.get("hashes", {}).get("sha256")
+        try:
+            files = json.loads(body).get("files", [])
+        except (ValueError, AttributeError):
+            raise FetchError(f"{page_url}: not a Simple API answer") from None
+        for entry in files:
+            if isinstance(entry, dict) and entry.get("filename") in wanted and entry.get("url"):
+                url = urllib.parse.urljoin(page_url, str(entry["url"])).partition("#")[0]
+                return url, entry["filename"], (entry.get("hashes") or {}).get("sha256")
     else:
         for href in _HREF.findall(body.decode("utf-8", "replace")):
             url = urllib.parse.urljoin(page_url, href)
             path, _, fragment = url.partition("#")
-            if path.rsplit("/", 1)[-1] in wanted:
+            filename = urllib.parse.unquote(path.rsplit("/", 1)[-1].partition("?")[0])
+            if filename in wanted:
                 digest = fragment[len("sha256=") :] if fragment.startswith("sha256=") else None
-                return path, digest
+                return path, filename, digest
     raise FetchError(f"{index} has no sdist of {name} {version} (looked for {sorted(wanted)[0]})")
 
 
@@ -112,7 +124,7 @@ def fetch_sdist(
         if _sha256(cached) == sha256:
             return cached
         cached.unlink()  # not what was pinned: fetch it again
-    url, listed = _find(name, version, index or index_url())
+    url, filename, listed = _find(name, version, index or index_url())
     if listed is not None and listed != sha256:
         raise FetchError(
             f"{name} {version}: the index lists sha256 {listed}, the scenario pins {sha256}"
@@ -122,6 +134,6 @@ def fetch_sdist(
     if got != sha256:
         raise FetchError(f"{name} {version}: downloaded sha256 {got}, the scenario pins {sha256}")
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / url.rsplit("/", 1)[-1]
+    target = folder / filename
     write_atomic(target, data)
     return target

@@ -128,9 +128,9 @@ async def _run_goal(
     summary = done.output.strip().splitlines()[-1] if done.output.strip() else ""
     runs = tree / ".runs"
     if runs.is_dir():  # the goal's own run record (manifest, logs, diff) outlives the work tree
-        await trio.to_thread.run_sync(
-            functools.partial(shutil.copytree, runs, result_dir / "goal-runs", symlinks=True)
-        )
+        kept = result_dir / "goal-runs"
+        await trio.to_thread.run_sync(functools.partial(shutil.rmtree, kept, ignore_errors=True))
+        await trio.to_thread.run_sync(functools.partial(shutil.copytree, runs, kept, symlinks=True))
     return done.returncode, summary
 
 

@@ -48,6 +48,7 @@ from typing import Any
 
 import attrs
 from codex_core.errors import ConfigError
+from codex_core.ids import id_problem
 
 __all__ = [
     "Asset",
@@ -61,7 +62,6 @@ __all__ = [
     "load_scenarios",
 ]
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # A distribution name as PEP 508 allows it, and a version without spaces or path separators:
 # both end up in a URL and a cache path.
@@ -307,11 +307,10 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"scenario {source}: not valid TOML ({exc})") from None
     reader = _Reader(source, data)
     reader.only("id", "title", "timeout", "target", "tests", "assets", "goal", "checks")
-    scenario_id = reader.required(
-        "id",
-        lambda v: isinstance(v, str) and bool(_SAFE_ID.match(v)),
-        "a safe file name (letters, digits, '.', '_', '-')",
-    )
+    scenario_id = reader.required("id", lambda v: isinstance(v, str), "a string")
+    problem = id_problem(scenario_id)  # it names the run's stage and its results folder
+    if problem is not None:
+        raise reader.fail("id", problem)
     target = reader.sub("target")
     if target is None:
         raise reader.fail("target", "is required")

@@ -136,6 +136,9 @@ async def run_suite(
         "PYTHONPATH": pythonpath,
         "PYTHONDONTWRITEBYTECODE": "1",  # leave no __pycache__ in the tree's diff
         "VIRTUAL_ENV": str(python.parent.parent),
+        # the target's venv first: a test that runs `python` or a console script gets the
+        # target's, not codex-core's (which `uv run` put first on PATH)
+        "PATH": os.pathsep.join([str(python.parent), os.environ.get("PATH", "")]),
         "PYTEST_ADDOPTS": "",
     }
     argv = [

@@ -25,6 +25,7 @@ import os
 import signal
 import stat
 import traceback
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -104,11 +105,13 @@ def apply_file(
         raise
     except BaseException as exc:
         return _failed(rel, CODEMOD_ERROR, exc)
-    warnings = tuple(context.warnings)
+    notes = tuple(context.warnings)
     if new == source:
-        return FileResult(rel, "unchanged", warnings=warnings)
+        return FileResult(rel, "unchanged", warnings=notes)
     try:
-        compile(new, path, "exec", dont_inherit=True)
+        with warnings.catch_warnings():  # a SyntaxWarning is not invalid output, whatever -W says
+            warnings.simplefilter("ignore")
+            compile(new, path, "exec", dont_inherit=True)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
@@ -119,7 +122,7 @@ def apply_file(
             _write(path, new, mode)
         except OSError as exc:
             return _failed(rel, WRITE_ERROR, exc)
-    return FileResult(rel, "applied", diff=text, warnings=warnings)
+    return FileResult(rel, "applied", diff=text, warnings=notes)
 
 
 def _write(path: str, data: bytes, mode: int) -> None:

@@ -112,6 +112,39 @@ async def test_a_file_change_inside_the_tree_goes_to_the_guardrail_vote(tmp_path
     assert [d["decision"] for d in recorder.named("codex-approval")] == ["accept", "decline"]
 
 
+async def test_a_move_is_checked_at_its_destination_and_an_undescribed_change_is_declined(
+    tmp_path: Path,
+) -> None:
+    """``*** Update File: src/ok.py`` / ``*** Move to: .git/hooks/post-checkout`` writes .git,
+    in both request spellings; a request for an item Codex never described has nothing to
+    check and is declined."""
+    session, guard, recorder, repo = desk_session(tmp_path)
+    hook = str(repo / ".git" / "hooks" / "post-checkout")
+    session.items["m1"] = {
+        "type": "fileChange", "id": "m1",
+        "changes": [{"path": str(repo / "src" / "ok.py"), "kind": {"type": "update", "move_path": hook}}],
+    }  # fmt: skip
+    moved = await session.on_request(
+        "item/fileChange/requestApproval", {"threadId": "t", "turnId": "u", "itemId": "m1"}
+    )
+    v1 = await session.on_request(
+        "applyPatchApproval",
+        {"callId": "c", "fileChanges": {str(repo / "src" / "ok.py"): {"type": "update", "move_path": hook}}},
+    )  # fmt: skip
+    unknown = await session.on_request(
+        "item/fileChange/requestApproval", {"threadId": "t", "turnId": "u", "itemId": "nope"}
+    )
+
+    assert (moved, v1, unknown) == ({"decision": "decline"}, {"decision": "denied"}, {"decision": "decline"})  # fmt: skip
+    assert guard.seen == []
+    reasons = [v["reason"] for d in recorder.named("codex-approval") for v in d["vetoes"]]
+    assert reasons == [
+        ".git/hooks/post-checkout is outside the work tree or inside .git",
+        ".git/hooks/post-checkout is outside the work tree or inside .git",
+        "Codex did not say which files the change touches",
+    ]
+
+
 @pytest.mark.parametrize("model_name", ["gpt-5.5", "test-model"])
 async def test_codex_apply_patch_is_a_file_change_of_the_turn(
     tmp_path: Path,

@@ -54,15 +54,23 @@ class ApprovalDesk:
         )
 
     def escapes(self, action: Action) -> list[str]:
-        """The paths of a ``file-change`` action (and its ``grant_root``) outside the work tree
-        or inside ``.git``; relative paths are taken from the work tree's root."""
+        """Why a ``file-change`` action may not be made: each of its paths (a move's destination
+        included, and its ``grant_root``) outside the work tree or inside ``.git``, or no paths
+        at all (a change Codex never described cannot be checked). Relative paths are taken
+        from the work tree's root."""
         if action.kind != "file-change":
             return []
+        if not action.paths:
+            return ["Codex did not say which files the change touches"]
         wanted = [*action.paths]
         grant_root = (action.details or {}).get("grant_root")
         if grant_root:
             wanted.append(str(grant_root))
-        return [p for p in wanted if not is_contained(self.ctx.repo, p)]
+        return [
+            f"{p} is outside the work tree or inside .git"
+            for p in wanted
+            if not is_contained(self.ctx.repo, p)
+        ]
 
     async def decide(self, action: Action, request: str, ledger: TurnLedger | None) -> bool:
         """Ask the guardrails; True approves. Records the decision either way.
@@ -71,10 +79,9 @@ class ApprovalDesk:
         """
         outside = self.escapes(action)
         if outside:
-            found = [{
-                "reason": f"{p} is outside the work tree or inside .git", "rule": "work-tree",
-                "guardrail": CONTAINMENT,
-            } for p in outside]  # fmt: skip
+            found = [
+                {"reason": why, "rule": "work-tree", "guardrail": CONTAINMENT} for why in outside
+            ]
         else:
             vetoes = await self.ctx.approve(action)
             found = [{"reason": v.reason, "rule": v.rule, "guardrail": v.guardrail} for v in vetoes]

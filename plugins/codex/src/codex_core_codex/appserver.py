@@ -31,7 +31,7 @@ from codex_core.backend_api import BackendContext, TurnRequest, TurnResult
 from . import __version__
 from .approvals import ApprovalDesk
 from .home import codex_home, session_environment
-from .items import TurnLedger, app_command, app_file_changes, unwrap_shell
+from .items import TurnLedger, app_command, app_file_changes, changed_paths, unwrap_shell
 from .jsonrpc import ConnectionClosed, JsonRpcPeer, MethodNotFound, RpcError
 from .launch import (
     REASON_AGENT_ERROR,
@@ -156,10 +156,14 @@ class AppServerSession:
                 status="failed", error=f"{exc}{self._stderr_hint()}", reason=REASON_AGENT_ERROR,
                 details=self._details(sandbox, approval, model),
             )  # fmt: skip
-        except trio.Cancelled:
+        except BaseException as exc:
             # Cancelled from outside (a budget crossed, a time limit, codex-core cancel): stop
-            # Codex's turn too, so the agent does nothing more in the session.
-            if self.turn_id is not None and not self.turn_done.is_set():
+            # Codex's turn too, so the agent does nothing more in the session. The cancellation
+            # may arrive wrapped in a group (it leaves _first_of's nursery as one).
+            cancelled = isinstance(exc, trio.Cancelled) or (
+                isinstance(exc, BaseExceptionGroup) and exc.subgroup(trio.Cancelled) is not None
+            )
+            if cancelled and self.turn_id is not None and not self.turn_done.is_set():
                 with trio.CancelScope(shield=True):
                     await self._interrupt()
             raise
@@ -324,7 +328,9 @@ class AppServerSession:
             return {"decision": "accept" if ok else "decline"}
         if method == "item/fileChange/requestApproval":
             item = self.items.get(str(params.get("itemId"))) or {}
-            paths = tuple(repo_relative(c.path, self.ctx.repo) for c in app_file_changes(item))
+            paths = tuple(
+                repo_relative(p, self.ctx.repo) for p in changed_paths(item.get("changes"))
+            )
             action = desk.action(
                 "file-change", paths=paths,
                 details={"request": method, "item_id": params.get("itemId"), "reason": params.get("reason"), "grant_root": params.get("grantRoot")},
@@ -340,7 +346,10 @@ class AppServerSession:
             ok = await desk.decide(action, method, ledger)
             return {"decision": "approved" if ok else "denied"}
         if method == "applyPatchApproval":
-            paths = tuple(repo_relative(p, self.ctx.repo) for p in params.get("fileChanges") or {})
+            paths = tuple(
+                repo_relative(p, self.ctx.repo)
+                for p in changed_paths(params.get("fileChanges") or {})
+            )
             action = desk.action(
                 "file-change",
                 paths=paths,

@@ -88,6 +88,39 @@ def app_file_changes(item: dict[str, Any]) -> tuple[FileChange, ...]:
     return tuple(changes)
 
 
+def _move_target(change: Any) -> str | None:
+    """Where a change moves its file (``*** Move to:`` of an apply_patch), if it does."""
+    if not isinstance(change, dict):
+        return None
+    kind = change.get("kind")
+    for holder in (change, kind if isinstance(kind, dict) else {}):
+        target = holder.get("move_path") or holder.get("movePath")
+        if target:
+            return str(target)
+    return None
+
+
+def changed_paths(changes: Any) -> tuple[str, ...]:
+    """Every path a file change touches: each change's file and, for a move, its destination.
+
+    ``changes`` is an app-server ``fileChange`` item's ``changes`` (a list of ``{path, kind}``)
+    or the v1 ``applyPatchApproval`` ``fileChanges`` (a mapping of path to change). A move must
+    be checked at both ends: ``Update File: a.py`` / ``Move to: .git/hooks/x`` writes ``.git``.
+    """
+    paths: list[str] = []
+    if isinstance(changes, dict):
+        pairs = list(changes.items())
+    else:
+        pairs = [(c.get("path") if isinstance(c, dict) else None, c) for c in changes or ()]
+    for path, change in pairs:
+        if path:
+            paths.append(str(path))
+        target = _move_target(change)
+        if target:
+            paths.append(target)
+    return tuple(paths)
+
+
 def exec_command(item: dict[str, Any]) -> CommandExecution:
     """A ``command_execution`` item of ``codex exec --json``."""
     status = str(item.get("status") or "completed").replace("_", "-")
