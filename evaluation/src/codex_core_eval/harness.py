@@ -32,12 +32,13 @@ from typing import Any
 
 import trio
 from codex_core.errors import CodexCoreError
+from codex_core.gitdiff import DiffStat
 
 from .fetch import fetch_sdist
 from .proc import run
 from .scenario import Asset, Scenario
 from .suite import make_venv, run_suite
-from .workspace import DiffStat, commit_baseline, copy_fixture, diff, unpack_sdist
+from .workspace import commit_baseline, copy_fixture, diff, unpack_sdist
 
 __all__ = ["evaluate"]
 
@@ -196,7 +197,7 @@ async def evaluate(
             result["assets"] = reports
         phase("apply")
         stat = await diff(tree, commands, result_dir / "diff.patch")
-        result["diff"] = stat.to_json()
+        result["diff"] = stat.as_json()
         after = await run_suite(python, tree, scenario.tests, workdir / "junit-after.xml", commands)
         phase("tests_after")
         log(f"tests after: {after.counts()}")

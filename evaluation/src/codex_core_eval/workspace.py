@@ -8,16 +8,18 @@ is copied. The copy becomes a git repository with one commit, so the change the 
 
 from __future__ import annotations
 
+import os
 import shutil
 import tarfile
 from pathlib import Path
 
-import attrs
+import trio
 from codex_core.errors import CodexCoreError
+from codex_core.gitdiff import DiffStat
 
 from .proc import run
 
-__all__ = ["DiffStat", "WorkspaceError", "commit_baseline", "copy_fixture", "diff", "unpack_sdist"]
+__all__ = ["WorkspaceError", "commit_baseline", "copy_fixture", "diff", "unpack_sdist"]
 
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "codex-core eval",
@@ -31,22 +33,6 @@ _IGNORED = shutil.ignore_patterns(".git", ".runs", "__pycache__", "*.pyc", ".ven
 
 class WorkspaceError(CodexCoreError):
     code = "workspace-failed"
-
-
-@attrs.frozen
-class DiffStat:
-    files: int
-    insertions: int
-    deletions: int
-    paths: tuple[str, ...]
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "files": self.files,
-            "insertions": self.insertions,
-            "deletions": self.deletions,
-            "paths": list(self.paths),
-        }
 
 
 def unpack_sdist(archive: Path, into: Path) -> Path:
@@ -92,9 +78,11 @@ async def commit_baseline(tree: Path, log: Path) -> None:
 async def diff(tree: Path, log: Path, patch: Path) -> DiffStat:
     """The change since the baseline commit: its stat, and the patch written to ``patch``."""
     await _git(tree, log, "add", "-A")
-    numstat = await run(
-        ["git", "diff", "--cached", "--numstat", "--no-renames"], cwd=tree, log=log, env=_GIT_ENV, timeout=300
-    )  # fmt: skip
+    with trio.fail_after(300):  # bytes, not the log's text: -z keeps every path exact
+        numstat = await trio.run_process(
+            ["git", "diff", "--cached", "--numstat", "-z", "--no-renames"], cwd=tree,
+            env={**os.environ, **_GIT_ENV}, capture_stdout=True, capture_stderr=True, check=False,
+        )  # fmt: skip
     text = await run(
         ["git", "diff", "--cached", "--no-renames", "--no-color"], cwd=tree, log=log, env=_GIT_ENV, timeout=300
     )  # fmt: skip
@@ -103,13 +91,4 @@ async def diff(tree: Path, log: Path, patch: Path) -> DiffStat:
     from codex_core.atomic import write_atomic
 
     write_atomic(patch, text.output)
-    insertions = deletions = 0
-    paths = []
-    for line in numstat.output.splitlines():
-        added, removed, path = [*line.split("\t", 2), "", ""][:3]
-        if not path:
-            continue
-        paths.append(path)
-        insertions += int(added) if added.isdigit() else 0
-        deletions += int(removed) if removed.isdigit() else 0
-    return DiffStat(len(paths), insertions, deletions, tuple(paths))
+    return DiffStat.from_numstat(numstat.stdout)

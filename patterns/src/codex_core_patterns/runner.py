@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -99,6 +99,44 @@ def _read(path: Path) -> bytes | OSError:
         return exc
 
 
+class _Batch:
+    """The files one ``apply`` or ``lint`` works on, and their results as they come.
+
+    Selecting the files raises UsageError for a bad path before anything runs; a file found
+    outside the repo (a symlink) is ``skipped``, one that cannot be read ``failed``, each
+    recorded at once; :meth:`sources` yields the rest with their bytes.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        paths: Sequence[str | os.PathLike[str]] | None,
+        base: str | os.PathLike[str] | None,
+        on_result: Progress | None,
+    ) -> None:
+        self.root = Path(os.path.realpath(root))
+        self.selection = select_files(
+            self.root, paths, base=Path(base) if base is not None else None
+        )
+        self.report: Progress = on_result or (lambda result: None)
+        self.results: dict[str, FileResult] = {}
+
+    def record(self, result: FileResult) -> None:
+        self.results[result.path] = result
+        self.report(result)
+
+    def sources(self) -> Iterator[tuple[Path, str, bytes]]:
+        for rel in self.selection.outside:
+            self.record(FileResult(rel, "skipped", reason=OUTSIDE_REPO))
+        for path, rel in self.selection.files:
+            source = _read(path)
+            if isinstance(source, OSError):
+                error = f"{type(source).__name__}: {source}"
+                self.record(FileResult(rel, "failed", reason=READ_ERROR, error=error))
+            else:
+                yield path, rel, source
+
+
 def _fsync_directories(paths: Iterable[Path]) -> None:
     from codex_core.atomic import fsync_directory
 
@@ -152,28 +190,12 @@ def apply_codemod(
         else find_asset("codemod", codemod, kernel=kernel)
     )
     opts = coerce_options(asset, options or {})
-    root_path = Path(os.path.realpath(root))
-    selection = select_files(root_path, paths, base=Path(base) if base is not None else None)
+    batch = _Batch(root, paths, base, on_result)
     jobs = jobs or default_jobs()
-    report = on_result or (lambda result: None)
-    results: dict[str, FileResult] = {}
-
-    def record(result: FileResult) -> None:
-        results[result.path] = result
-        report(result)
-
-    for rel in selection.outside:
-        record(FileResult(rel, "skipped", reason=OUTSIDE_REPO))
+    report, results, record = batch.report, batch.results, batch.record
     candidates: list[tuple[Path, str]] = []
-    for path, rel in selection.files:
-        source = _read(path)
-        if isinstance(source, OSError):
-            record(
-                FileResult(
-                    rel, "failed", reason=READ_ERROR, error=f"{type(source).__name__}: {source}"
-                )
-            )
-        elif asset.could_match(source):
+    for path, rel, source in batch.sources():
+        if asset.could_match(source):
             candidates.append((path, rel))
         else:
             record(FileResult(rel, "skipped", reason=NO_MATCH))
@@ -196,12 +218,12 @@ def apply_codemod(
             if rel not in results:
                 record(FileResult(rel, "skipped", reason=CANCELLED))
     if not dry_run:
-        by_rel = dict((rel, path) for path, rel in selection.files)
+        by_rel = dict((rel, path) for path, rel in batch.selection.files)
         _fsync_directories(by_rel[r.path].parent for r in results.values() if r.status == "applied")
     return Report(
         operation="apply",
         assets=(_ref(asset),),
-        root=root_path,
+        root=batch.root,
         files=tuple(results[rel] for rel in sorted(results)),
         jobs=jobs,
         duration_seconds=time.perf_counter() - started,
@@ -249,28 +271,11 @@ def lint(
         ]
     else:
         assets, notes = installed_linters(kernel)
-    root_path = Path(os.path.realpath(root))
-    selection = select_files(root_path, paths, base=Path(base) if base is not None else None)
+    batch = _Batch(root, paths, base, on_result)
     jobs = jobs or default_jobs()
-    report = on_result or (lambda result: None)
-    results: dict[str, FileResult] = {}
-
-    def record(result: FileResult) -> None:
-        results[result.path] = result
-        report(result)
-
-    for rel in selection.outside:
-        record(FileResult(rel, "skipped", reason=OUTSIDE_REPO))
+    report, results, record = batch.report, batch.results, batch.record
     candidates: list[tuple[Path, str, tuple[int, ...]]] = []
-    for path, rel in selection.files:
-        source = _read(path)
-        if isinstance(source, OSError):
-            record(
-                FileResult(
-                    rel, "failed", reason=READ_ERROR, error=f"{type(source).__name__}: {source}"
-                )
-            )
-            continue
+    for path, rel, source in batch.sources():
         matching = tuple(i for i, asset in enumerate(assets) if asset.could_match(source))
         if matching:
             candidates.append((path, rel, matching))
@@ -299,7 +304,7 @@ def lint(
     return Report(
         operation="lint",
         assets=tuple(_ref(a) for a in assets),
-        root=root_path,
+        root=batch.root,
         files=tuple(results[rel] for rel in sorted(results)),
         jobs=jobs,
         duration_seconds=time.perf_counter() - started,

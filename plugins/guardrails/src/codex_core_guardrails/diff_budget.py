@@ -42,6 +42,7 @@ import trio
 from codex_core import StageOutcome, StageSpec, hookimpl
 from codex_core.config import Config
 from codex_core.errors import ConfigError
+from codex_core.gitdiff import parse_numstat
 from codex_core.hookspecs import DoctorCheck
 
 __all__ = ["Budget", "Change", "DiffBudget", "DiffBudgetStage", "FileChange", "measure"]
@@ -198,25 +199,11 @@ def _pathspecs(exclude: Sequence[str]) -> list[str]:
 
 
 def _parse_numstat(out: bytes) -> list[FileChange]:
-    """``git diff --numstat -z``: ``A\\tD\\tpath\\0``, or ``A\\tD\\t\\0old\\0new\\0`` for a rename."""
-    fields = out.split(b"\0")
-    changes, i = [], 0
-    while i < len(fields) and fields[i]:
-        added, deleted, path = fields[i].split(b"\t", 2)
-        if not path:  # a rename or copy: the new path is the second name
-            path, i = fields[i + 2], i + 3
-        else:
-            i += 1
-        binary = added == b"-"
-        changes.append(
-            FileChange(
-                path=os.fsdecode(path),
-                added=0 if binary else int(added),
-                deleted=0 if binary else int(deleted),
-                binary=binary,
-            )
-        )
-    return changes
+    """``git diff --numstat -z`` as this guardrail's changes (the kernel reads the format)."""
+    return [
+        FileChange(path=e.path, added=e.added, deleted=e.deleted, binary=e.binary)
+        for e in parse_numstat(out)
+    ]
 
 
 def _count_untracked(repo: Path, paths: Sequence[str]) -> list[FileChange]:

@@ -24,9 +24,9 @@ import subprocess
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import attrs
 import trio
 from codex_core.atomic import write_atomic
+from codex_core.gitdiff import DiffStat
 
 WORKTREE_DIR = "worktree"
 DIFF_FILE = "diff.patch"
@@ -68,26 +68,6 @@ async def ensure_worktree(repo: Path, path: Path) -> Path:
         raise GitError(f"{repo} has no commit to make a worktree from") from None
     await git(repo, "worktree", "add", "--detach", str(path), "HEAD")
     return path.resolve()
-
-
-@attrs.frozen
-class DiffStat:
-    files: int
-    insertions: int
-    deletions: int
-    paths: tuple[str, ...]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "files": self.files,
-            "insertions": self.insertions,
-            "deletions": self.deletions,
-            "paths": list(self.paths),
-        }
-
-    @property
-    def line(self) -> str:
-        return f"{self.files} file(s) changed, +{self.insertions} -{self.deletions}"
 
 
 async def _staged(workdir: Path, run_dir: Path, name: str) -> tuple[dict[str, str], bool]:
@@ -132,30 +112,13 @@ async def record_diff(
         numstat = await git(workdir, "diff", "--cached", "--numstat", "-z", *against, env=env)
     finally:
         Path(env["GIT_INDEX_FILE"]).unlink(missing_ok=True)
-    stat = _parse_numstat(numstat)
+    stat = DiffStat.from_numstat(numstat)
     target = run_dir / DIFF_FILE
     if not patch:
         target.unlink(missing_ok=True)  # an earlier attempt's patch no longer says the truth
         return None, stat
     write_atomic(target, patch)
     return target, stat
-
-
-def _parse_numstat(out: bytes) -> DiffStat:
-    insertions = deletions = 0
-    paths: list[str] = []
-    fields = out.split(b"\0")
-    i = 0
-    while i < len(fields) and fields[i]:
-        added, deleted, path = fields[i].split(b"\t", 2)
-        if not path:  # a rename: old and new name follow
-            path, i = fields[i + 2], i + 3
-        else:
-            i += 1
-        insertions += 0 if added == b"-" else int(added)
-        deletions += 0 if deleted == b"-" else int(deleted)
-        paths.append(os.fsdecode(path))
-    return DiffStat(len(paths), insertions, deletions, tuple(paths))
 
 
 def git_fingerprint(workdir: Path) -> dict[str, str]:
