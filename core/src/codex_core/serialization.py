@@ -18,6 +18,7 @@ import enum
 import functools
 import json
 import operator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -150,24 +151,30 @@ def manifest_from_dict(data: Any, *, source: str) -> Manifest:
     return structure(data, Manifest, source=source)
 
 
-def manifest_to_json(manifest: Manifest) -> str:
+def manifest_to_json(manifest: Manifest, line: Callable[[str], str] | None = None) -> str:
     """The manifest as JSON: a top-level key a line, and a list item (a command) a line.
 
     Readable in an editor and in diffs, and fast: ``json.dumps(indent=...)`` falls back to the
-    pure-Python encoder, which made writing the manifest the costliest part of a stage.
+    pure-Python encoder, which made writing the manifest the costliest part of a stage. ``line``,
+    when given, is applied to each of those lines (redaction, which works a line at a time).
     """
-    return pretty_json(unstructure(manifest))
+    return pretty_json(unstructure(manifest), line)
 
 
-def pretty_json(data: dict[str, Any]) -> str:
+def pretty_json(data: dict[str, Any], line: Callable[[str], str] | None = None) -> str:
+    keep = line or _same
     lines = []
     for key, value in data.items():
         if isinstance(value, list) and value:
-            items = ",\n".join(f"    {json.dumps(item)}" for item in value)
-            lines.append(f"  {json.dumps(key)}: [\n{items}\n  ]")
+            items = ",\n".join(keep(f"    {json.dumps(item)}") for item in value)
+            lines.append(f"{keep(f'  {json.dumps(key)}: [')}\n{items}\n  ]")
         else:
-            lines.append(f"  {json.dumps(key)}: {json.dumps(value)}")
+            lines.append(keep(f"  {json.dumps(key)}: {json.dumps(value)}"))
     return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def read_manifest(path: Path) -> Manifest:

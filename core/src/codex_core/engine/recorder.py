@@ -21,6 +21,8 @@ from ..serialization import manifest_to_json
 from ..store import RunPaths, RunStore
 from .writer import ManifestWriter
 
+_REDACTED_LINES_KEPT = 4096
+
 
 def append_event(
     paths: RunPaths, event: str, redactor: Redactor | None = None, /, **fields: Any
@@ -47,6 +49,27 @@ class RunRecorder:
         self._events_fd: int | None = None  # kept open: two events a stage, no open() for each
         self._metrics_fd: int | None = None  # a metrics line written, not yet fsynced
         self._writer = ManifestWriter(paths.manifest)
+        self._redacted_lines: dict[str, str] = {}
+
+    def _manifest_text(self) -> str:
+        """The manifest as written: serialised, and redacted a line at a time.
+
+        Each save repeats every finished command's line unchanged, and redacting that text again
+        was a third of a save's cost; a line seen before is looked up instead (bounded).
+        """
+        if not self.redactor:
+            return manifest_to_json(self.manifest)
+        seen = self._redacted_lines
+        if len(seen) > _REDACTED_LINES_KEPT:
+            seen.clear()
+
+        def redacted(line: str) -> str:
+            done = seen.get(line)
+            if done is None:
+                done = seen[line] = self.redactor.redact(line)
+            return done
+
+        return manifest_to_json(self.manifest, redacted)
 
     def save(self, *, final: bool = False) -> None:
         """Write the manifest: in the background, or (``final``) now and with the directory fsync.
@@ -57,7 +80,7 @@ class RunRecorder:
         :mod:`codex_core.engine.writer` for the ordering and crash guarantees of background writes.
         """
         self.manifest.updated_at = clock.now()
-        text = self.redactor.redact(manifest_to_json(self.manifest))
+        text = self._manifest_text()
         if not final:
             self._writer.submit(text)
             return
@@ -77,7 +100,7 @@ class RunRecorder:
         except OSError as exc:  # as a failed durable append did: say so, and write without it
             self.log(f"could not record metrics: {exc}")
             self.manifest.metrics_recorded = False
-            write_atomic(self.paths.manifest, self.redactor.redact(manifest_to_json(self.manifest)))
+            write_atomic(self.paths.manifest, self._manifest_text())
         finally:
             self._close_metrics(sync=False)
 
