@@ -116,6 +116,12 @@ def _glob(word: str) -> Callable[[str], object]:
     return re.compile(fnmatch.translate(word)).match
 
 
+@functools.lru_cache(maxsize=256)
+def _candidates(words: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """:func:`candidate_commands`, cached: every deny rule asks about the same command."""
+    return tuple(map(tuple, candidate_commands(words)))
+
+
 def _matches_some(word: str, forms: frozenset[str]) -> bool:
     if not any(c in word for c in "*?["):
         return word in forms
@@ -172,7 +178,7 @@ class GlobRule:
         """The index of the command matching this rule's first stage (``stage`` 0), when the
         later stages match later commands in order; None when the pipeline does not match."""
         for k in range(start, len(pipeline)):
-            if any(_mentions(self.stages[stage], a) for a in candidate_commands(pipeline[k].words)):
+            if any(_mentions(self.stages[stage], a) for a in _candidates(pipeline[k].words)):
                 if stage + 1 == len(self.stages) or (
                     self._in_pipeline(pipeline, stage + 1, k + 1) is not None
                 ):
@@ -200,7 +206,8 @@ def _rule_flags(word: str) -> list[str]:
 
 def _mentions(words: Sequence[str], argv: Sequence[str]) -> bool:
     """Deny matching: the name matches, and each further word matches some argument."""
-    if not (fnmatchcase(argv[0], words[0]) or fnmatchcase(program_name(argv[0]), words[0])):
+    name_matches = _glob(words[0])
+    if not (name_matches(argv[0]) or name_matches(program_name(argv[0]))):
         return False
     forms = _arg_forms(tuple(argv[1:]))
     return all(_matches_some(word, forms) for word in words[1:])
