@@ -191,3 +191,34 @@ def test_the_adapter_guide_example_is_used_by_start(tmp_path):
         ("build", "succeeded", None), ("lint", "skipped", "no-command"), ("test", "succeeded", None),
     ]  # fmt: skip
     assert (repo / "built.txt").read_text() == "built\n"
+
+
+def test_only_codex_names_are_hook_implementations(tmp_path):
+    """As in pytest, a hook implementation is named after its hook: a marked method under any
+    other name is not one (so registration looks at a handful of names, not every attribute),
+    while a misspelled ``codex_`` name still fails the registration."""
+    from codex_core import hookimpl
+    from codex_core.config import Config
+    from codex_core.kernel import Kernel
+    from pluggy import PluginValidationError
+
+    class Commands:
+        @hookimpl
+        def codex_cli_commands(self):
+            return ["listed"]
+
+        @hookimpl
+        def not_a_hook_name(self):
+            raise AssertionError("never registered, never called")
+
+    class Misspelled:
+        @hookimpl
+        def codex_cli_comands(self):
+            return ["never"]
+
+    kernel = Kernel(tmp_path, Config.empty())
+    kernel.register(Commands(), name="commands")
+    assert kernel.cli_commands() == ["listed"]
+    assert not hasattr(kernel.pm.hook, "not_a_hook_name")
+    with pytest.raises(PluginValidationError, match="codex_cli_comands"):
+        kernel.register(Misspelled(), name="misspelled")
