@@ -92,10 +92,8 @@ def eval_command(scenarios: tuple[str, ...], jobs: int | None, task: str | None,
     repo = resolve_repo(repo)
     task_id = validate_id(task or "eval", "task id")
 
-    import trio
     from codex_core import planning
-    from codex_core.cli.progress import make_progress
-    from codex_core.engine.runner import execute
+    from codex_core.cli.running import run_in_foreground
     from codex_core.kernel import Kernel
     from codex_core.launch import prepare_run
 
@@ -105,8 +103,7 @@ def eval_command(scenarios: tuple[str, ...], jobs: int | None, task: str | None,
     pipeline = _pipeline(found, jobs)
     planning.check(kernel, pipeline, chain=(pipeline.id,))
     prepared = prepare_run(kernel, pipeline.id, pipeline=pipeline, task_id=task_id)
-    kernel.register(make_progress(), name="codex-core-progress")
-    manifest = trio.run(lambda: execute(prepared, handle_signals=True))
+    manifest = run_in_foreground(prepared)
     results = []
     for scenario in found:
         path = prepared.paths.dir / "eval" / scenario.id / "result.json"

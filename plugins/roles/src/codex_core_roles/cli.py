@@ -9,15 +9,19 @@ given fall back to ``[roles]`` in the repo's config.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 from codex_core.cli.output import emit_json, format_option, repo_option, resolve_repo
+from codex_core.cli.running import (
+    APPROVAL_POLICIES,
+    override_options,
+    overrides_from,
+    run_in_foreground,
+)
 
 SANDBOX_MODES = ("read-only", "workspace-write", "danger-full-access")
-APPROVAL_POLICIES = ("untrusted", "on-failure", "on-request", "never")
 #: the sandbox of the manager's and the reviewer's turns
 READ_ONLY = "read-only"
 
@@ -93,13 +97,7 @@ def _check_turn_options(agent: Any, kernel: Any, sandbox: str, approval_policy: 
     is_flag=True,
     help="The reviewer decides from the guardrails and tests only.",
 )
-@click.option(
-    "--override",
-    metavar="GUARDRAIL",
-    help="Let guardrail stage GUARDRAIL (review) pass despite findings (with --reason and --approver).",
-)
-@click.option("--reason", help="Why the override is justified.")
-@click.option("--approver", help="Who approved the override.")
+@override_options
 @repo_option
 @format_option
 def run(goal: str, backend: str | None, task: str | None, worktree: bool | None, sandbox: str | None,
@@ -107,12 +105,11 @@ def run(goal: str, backend: str | None, task: str | None, worktree: bool | None,
         time_limit: float | None, no_model_review: bool, override: str | None, reason: str | None,
         approver: str | None, repo: Path, output_format: str) -> int:  # fmt: skip
     """Work on GOAL: the manager plans, the builder changes, the tester checks, the reviewer decides."""
-    from codex_core import clock, planning
+    from codex_core import planning
     from codex_core.errors import UsageError
     from codex_core.ids import validate_id
     from codex_core.kernel import Kernel
     from codex_core.launch import prepare_run, task_from
-    from codex_core.model import OverrideRequest
 
     from .backends import load_backend, resolve_backend_name
     from .goal import check_options, goal_from_options, roles_section
@@ -122,16 +119,7 @@ def run(goal: str, backend: str | None, task: str | None, worktree: bool | None,
         raise UsageError('the goal is empty: codex-core run "what to do"')
     repo = resolve_repo(repo)
     task_id = validate_id(task_from(task), "task id")
-    overrides = []
-    if override is not None:
-        if not (reason or "").strip() or not (approver or "").strip():
-            raise UsageError(f"--override {override} needs both --reason and --approver")
-        overrides.append(OverrideRequest(
-            guardrail=validate_id(override, "guardrail name"), reason=reason or "", approver=approver or "",
-            actor=os.environ.get("USER", "unknown"), timestamp=clock.now(),
-        ))  # fmt: skip
-    elif reason or approver:
-        raise UsageError("--reason and --approver go with --override")
+    overrides = overrides_from(override, reason, approver)
     kernel = Kernel.for_repo(repo)
     given = {
         "backend": backend, "sandbox": sandbox, "worktree": worktree, "model": model,
@@ -150,10 +138,5 @@ def run(goal: str, backend: str | None, task: str | None, worktree: bool | None,
         kernel, PIPELINE_ID, pipeline=pipeline, task_id=task_id, overrides=overrides,
         approval_policy=approval_policy,
     )  # fmt: skip
-    import trio
-    from codex_core.cli.progress import make_progress
-    from codex_core.engine.runner import execute
-
-    kernel.register(make_progress(), name="codex-core-progress")
-    manifest = trio.run(lambda: execute(prepared, handle_signals=True))
+    manifest = run_in_foreground(prepared)
     return _report(prepared, manifest, output_format, options["backend"])
