@@ -15,7 +15,7 @@ This module stays cheap to import: names are resolved on first use. See ``docs/p
 
 from __future__ import annotations
 
-from typing import Any
+from codex_core.lazy import lazy_exports
 
 _EXPORTS = {
     "apply_codemod": "codex_core_patterns.runner",
@@ -35,14 +35,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'codex_core_patterns' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

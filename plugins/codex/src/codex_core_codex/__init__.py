@@ -15,7 +15,7 @@ Codex is installed and what it supports. Nothing here imports trio until a sessi
 
 from __future__ import annotations
 
-from typing import Any
+from codex_core.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -32,14 +32,4 @@ _EXPORTS = {
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
-
-
-def __getattr__(name: str) -> Any:
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'codex_core_codex' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

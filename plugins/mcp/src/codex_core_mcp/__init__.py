@@ -7,7 +7,7 @@ over a second to import, and plan-time checks must not pay for it). See ``docs/m
 
 from __future__ import annotations
 
-from typing import Any
+from codex_core.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -34,14 +34,4 @@ _EXPORTS = {
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
-
-
-def __getattr__(name: str) -> Any:
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'codex_core_mcp' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
