@@ -59,7 +59,7 @@ def _report(paths: Any, manifest: Any, output_format: str) -> int:
 @click.option(
     "--detach", is_flag=True, help="Return once the run is queued; it goes on in the background."
 )
-@override_options
+@override_options()
 @format_option
 def start(pipeline: str, repo: Path, task: str | None, parent_run: str | None, approval_policy: str | None,
           detach: bool, override: str | None, reason: str | None, approver: str | None,

@@ -26,15 +26,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 APPROVAL_POLICIES = ("untrusted", "on-failure", "on-request", "never")
 
 
-def override_options(command: F) -> F:
+def override_options(guardrails: str = "GUARDRAIL") -> Callable[[F], F]:
     """``--override GUARDRAIL --reason WHY --approver WHO``, passed as ``override``, ``reason``
-    and ``approver``; turn them into requests with :func:`overrides_from`."""
-    command = click.option("--approver", help="Who approved the override.")(command)
-    command = click.option("--reason", help="Why the override is justified.")(command)
-    return click.option(
-        "--override", metavar="GUARDRAIL",
-        help="Let guardrail stage GUARDRAIL pass despite findings (with --reason and --approver; recorded in approvals[]).",
-    )(command)  # fmt: skip
+    and ``approver``; turn them into requests with :func:`overrides_from`. ``guardrails`` names
+    the stages a command's pipeline has, for its help (``run`` has one: ``review``)."""
+    which = "GUARDRAIL" if guardrails == "GUARDRAIL" else f"GUARDRAIL ({guardrails})"
+
+    def add(command: F) -> F:
+        command = click.option("--approver", help="Who approved the override.")(command)
+        command = click.option("--reason", help="Why the override is justified.")(command)
+        return click.option(
+            "--override", metavar="GUARDRAIL",
+            help=f"Let guardrail stage {which} pass despite findings (with --reason and --approver; recorded in approvals[]).",
+        )(command)  # fmt: skip
+
+    return add
 
 
 def overrides_from(

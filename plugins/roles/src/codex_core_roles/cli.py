@@ -97,7 +97,7 @@ def _check_turn_options(agent: Any, kernel: Any, sandbox: str, approval_policy: 
     is_flag=True,
     help="The reviewer decides from the guardrails and tests only.",
 )
-@override_options
+@override_options("review")
 @repo_option
 @format_option
 def run(goal: str, backend: str | None, task: str | None, worktree: bool | None, sandbox: str | None,
