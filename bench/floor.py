@@ -33,12 +33,16 @@ from _common import (
 
 LIBS = "import trio, click, attrs, pluggy, stevedore, tomllib"
 # Everything ``start`` imports and loads before it creates a run: the kernel, the engine and
-# every hook and guardrail plugin, registered (Kernel.for_repo), in the benchmark's repo.
+# every hook and guardrail plugin, registered (Kernel.for_repo), in the benchmark's repo; and it
+# leaves as the console script does (gc.freeze, see codex_core.cli.main), so that "start one -
+# loaded" is the cost of making and finishing a run, not of the exit's last collection.
 LOADED = (
+    "import gc\n"
     "from pathlib import Path\n"
     "import codex_core.cli.run_cmds, codex_core.engine.runner, codex_core.launch\n"
     "from codex_core.kernel import Kernel\n"
     "Kernel.for_repo(Path.cwd())\n"
+    "gc.freeze()\n"
 )
 SPAWN = (
     "import subprocess, trio\n"

@@ -21,8 +21,6 @@ from typing import Any
 from codex_core.errors import ConfigError
 from codex_core.hookspecs import DoctorCheck, hookimpl
 
-from .spec import servers_from_config
-
 _remembered: list[Any] = []
 
 
@@ -39,6 +37,8 @@ class McpPlugin:
 
     @hookimpl
     def codex_doctor_checks(self, repo: Path, config: Any) -> list[DoctorCheck]:
+        from .spec import servers_from_config  # only doctor needs it; every run loads this module
+
         try:
             servers = servers_from_config(config)
         except ConfigError as err:
