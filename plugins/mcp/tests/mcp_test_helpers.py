@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -67,9 +67,19 @@ def free_port() -> int:
 def http_demo_server(env: dict[str, str] | None = None) -> Iterator[str]:
     """The demo server on streamable HTTP at 127.0.0.1:<free port>; yields its URL once it
     accepts connections (bounded wait), stops it afterwards."""
+    with http_server(lambda port: python_command(DEMO, "--http", str(port)), env) as url:
+        yield url
+
+
+@contextmanager
+def http_server(
+    command: Callable[[int], list[str]], env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """``command(port)`` serving MCP over streamable HTTP at 127.0.0.1:<free port>; yields its
+    URL once it accepts connections (bounded wait), stops it afterwards."""
     port = free_port()
     proc = subprocess.Popen(
-        python_command(DEMO, "--http", str(port)),
+        command(port),
         env={**os.environ, **(env or {})},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -80,13 +90,13 @@ def http_demo_server(env: dict[str, str] | None = None) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             if proc.poll() is not None:
-                raise AssertionError(f"the HTTP demo server exited with {proc.returncode}")
+                raise AssertionError(f"the HTTP server exited with {proc.returncode}")
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
                 break
             except OSError:
                 if time.monotonic() >= deadline:
-                    raise AssertionError("the HTTP demo server never listened") from None
+                    raise AssertionError("the HTTP server never listened") from None
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:

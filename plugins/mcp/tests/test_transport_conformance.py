@@ -6,11 +6,9 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -20,7 +18,7 @@ from codex_core_mcp.testing import check_transport, conformance_server_spec
 from codex_core_mcp.transport_http import HttpTransport
 from codex_core_mcp.transport_stdio import StdioTransport
 from mcp.client.stdio import StdioServerParameters, stdio_client
-from mcp_test_helpers import DEMO, free_port, http_demo_server, python_command, wait_gone
+from mcp_test_helpers import DEMO, http_demo_server, http_server, python_command, wait_gone
 
 pytestmark = pytest.mark.slow
 
@@ -67,44 +65,12 @@ async def test_builtin_http_transport_passes(demo_http_url: str) -> None:
     assert result.server_pids == ()
 
 
-@contextmanager
-def http_testing_server() -> Iterator[str]:
-    """``python -m codex_core_mcp.testing_server --http PORT``, as the docs tell authors to run
-    it; yields its URL once it listens (bounded wait), stops it afterwards."""
-    import socket
-
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "codex_core_mcp.testing_server", "--http", str(port)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, f"the testing server exited with {proc.returncode}"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the testing server never listened"
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
 async def test_builtin_http_transport_passes_against_the_packaged_server_over_http() -> None:
     """What the docs tell an HTTP transport's author to do: serve the testing server over HTTP
     and point the check at it."""
-    with http_testing_server() as url:
+    with http_server(
+        lambda port: [sys.executable, "-m", "codex_core_mcp.testing_server", "--http", str(port)]
+    ) as url:
         with trio.fail_after(BOUND):
             result = await check_transport(HttpTransport(), ServerSpec.http("conformance", url))
     assert result.server_info == {"name": "codex-core-testing-server", "version": "1.0"}
